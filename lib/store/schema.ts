@@ -1,0 +1,16 @@
+// Table types of the shared store, as Kysely sees them. Each domain adds its
+// tables here and a migration that creates them (migrations/).
+//
+// Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
+// times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
+// 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
+
+/** Facts about the store itself (e.g. when it was created). */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  sensflow_meta: MetaTable;
+}

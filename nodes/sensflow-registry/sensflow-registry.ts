@@ -1,0 +1,36 @@
+// Config node: which store the registry lives in (the server's own by
+// default). It holds one shared handle on that store for the nodes that use it.
+import type { NodeAPI, NodeDef } from 'node-red';
+import { acquireStore, StoreHandle } from '../../lib/store/shared';
+import { storeSpecFrom, StoreConfig } from '../../lib/store/spec';
+import type { RegistryConfigNode } from './registry-node';
+
+interface RegistryDef extends NodeDef {
+  store: string;
+  file: string;
+}
+
+export = function (RED: NodeAPI) {
+  function SensflowRegistryNode(this: RegistryConfigNode, def: RegistryDef) {
+    RED.nodes.createNode(this, def);
+    const config: StoreConfig = { store: def.store, file: def.file, url: this.credentials?.url };
+    const opening: Promise<StoreHandle> = (async () => {
+      const spec = storeSpecFrom(config, RED.settings.userDir ?? process.cwd());
+      return acquireStore(spec);
+    })();
+    opening.catch((err: unknown) =>
+      this.error(RED._('sensflow-registry.errors.open', { error: String(err) })),
+    );
+    this.store = async () => (await opening).store;
+    this.on('close', (_removed: boolean, done: () => void) => {
+      opening.then((h) => h.release()).then(done, done);
+    });
+  }
+  RED.nodes.registerType<RegistryConfigNode, RegistryDef, object, { url?: string }>(
+    'sensflow-registry',
+    SensflowRegistryNode,
+    {
+      credentials: { url: { type: 'password' } },
+    },
+  );
+};

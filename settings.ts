@@ -1,0 +1,230 @@
+/**
+ * Sensflow settings.
+ *
+ * Like Node-RED's own settings.js, this file is the one place that says how a
+ * Sensflow server is set up. Every value has a default that works on a fresh
+ * machine with no external server, and every value can be overridden by an
+ * environment variable (listed in the README's settings table), so a service
+ * manager or a container sets them without editing code.
+ *
+ * The file is divided into sections:
+ *  - Paths and identity
+ *  - HTTP server (editor, dashboard, APIs)
+ *  - Security
+ *  - Embedded MQTT broker
+ *  - Device protocols
+ *  - External services (MQTT broker, MySQL/MariaDB, InfluxDB)
+ *  - Operations and logging
+ *
+ * A value that cannot be parsed stops the start with one line naming the
+ * variable (see lib/config/parse.ts).
+ */
+import path from 'node:path';
+import { Env, integer, oneOf, port, read, SettingError, url } from './lib/config/parse';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export interface TlsFiles {
+  keyFile: string;
+  certFile: string;
+}
+
+export interface SensflowSettings {
+  /*******************************************************************************
+   * Paths and identity
+   ******************************************************************************/
+
+  /** The user directory: flows, credentials, the embedded database and broker
+   *  state live here. SENSFLOW_HOME, default `./.sensflow`. */
+  home: string;
+  /** Name of this instance, unique among servers sharing one database.
+   *  SENSFLOW_INSTANCE_ID, default `sensflow-1`. */
+  instanceId: string;
+  /** Name of the default site in MQTT topics (topics.md). SENSFLOW_SITE, default `UT3`. */
+  site: string;
+
+  /*******************************************************************************
+   * HTTP server
+   *  - the editor is served at `/`, the dashboard at `/dashboard`, as in stock
+   *    Node-RED; the admin API, provisioning and operations endpoints share it.
+   ******************************************************************************/
+
+  http: {
+    /** Interface to listen on. SENSFLOW_HOST, default all interfaces. */
+    host: string;
+    /** SENSFLOW_PORT, default 1880. */
+    port: number;
+    /** Serve HTTPS with this key and certificate (PEM files).
+     *  SENSFLOW_HTTPS_KEY and SENSFLOW_HTTPS_CERT, both or neither. */
+    tls?: TlsFiles;
+    /** A folder of static files served at `/static` (Node-RED's httpStatic).
+     *  SENSFLOW_HTTP_STATIC. */
+    staticDir?: string;
+  };
+
+  /*******************************************************************************
+   * Security
+   *  - the editor and its admin API always require a login;
+   *  - the admin password is generated on first start when none is given, and
+   *    only its bcrypt hash is kept;
+   *  - the credential secret encrypts flow credentials and device serials.
+   ******************************************************************************/
+
+  security: {
+    /** SENSFLOW_ADMIN_USER, default `admin`. */
+    adminUser: string;
+    /** Plain password or bcrypt hash. SENSFLOW_ADMIN_PASSWORD; when unset, one is
+     *  generated on first start, printed once, and its hash kept in the home. */
+    adminPassword?: string;
+    /** SENSFLOW_CREDENTIAL_SECRET; when unset, generated once and kept in a file
+     *  only the owner can read. */
+    credentialSecret?: string;
+    /** Login for the dashboard and other flow HTTP endpoints (Node-RED's
+     *  httpNodeAuth). SENSFLOW_DASHBOARD_USER and SENSFLOW_DASHBOARD_PASSWORD
+     *  (plain or bcrypt), both or neither; off by default. */
+    dashboardAuth?: { user: string; password: string };
+    /** Bearer token required by `/metrics`. SENSFLOW_METRICS_TOKEN; open when unset. */
+    metricsToken?: string;
+  };
+
+  /*******************************************************************************
+   * Embedded MQTT broker
+   *  - used when SENSFLOW_MQTT_URL is unset; retained messages and QoS 1/2
+   *    sessions are kept in the home and survive a restart;
+   *  - MQTT over WebSocket is served on the HTTP port at `wsPath`.
+   ******************************************************************************/
+
+  mqtt: {
+    /** SENSFLOW_MQTT_HOST, default all interfaces. */
+    host: string;
+    /** SENSFLOW_MQTT_PORT, default 1883. */
+    port: number;
+    /** SENSFLOW_MQTT_WS_PATH, default `/mqtt`; `off` disables it. */
+    wsPath?: string;
+    /** MQTT over TLS: SENSFLOW_MQTT_TLS_PORT (default 8883) with
+     *  SENSFLOW_MQTT_TLS_KEY and SENSFLOW_MQTT_TLS_CERT. */
+    tls?: TlsFiles & { port: number };
+  };
+
+  /*******************************************************************************
+   * Device protocols
+   ******************************************************************************/
+
+  eot: {
+    /** Port of the default flow's EOT server. SENSFLOW_EOT_PORT, default 4004. */
+    port: number;
+  };
+
+  /*******************************************************************************
+   * External services
+   *  - each replaces an embedded default when set; a password in a URL is
+   *    never logged.
+   ******************************************************************************/
+
+  external: {
+    /** A broker to use instead of the embedded one, e.g.
+     *  `mqtt://sensflow:secret@127.0.0.1:1883`. SENSFLOW_MQTT_URL. */
+    mqttUrl?: URL;
+    /** MySQL or MariaDB instead of the embedded SQLite store, e.g.
+     *  `mysql://sensflow:secret@127.0.0.1:3306/sensflow`. SENSFLOW_MYSQL_URL. */
+    mysqlUrl?: URL;
+    /** InfluxDB 1.x for history instead of the embedded store, e.g.
+     *  `http://127.0.0.1:8086/sensflow`. SENSFLOW_INFLUX_URL. */
+    influxUrl?: URL;
+  };
+
+  /*******************************************************************************
+   * Operations and logging
+   ******************************************************************************/
+
+  /** SENSFLOW_LOG_LEVEL: fatal, error, warn, info (default), debug, trace. */
+  logLevel: LogLevel;
+  /** Seconds the shutdown may take before the process exits anyway.
+   *  SENSFLOW_SHUTDOWN_TIMEOUT, default 5. */
+  shutdownTimeoutSeconds: number;
+}
+
+function tlsPair(env: Env, keyName: string, certName: string, cwd: string): TlsFiles | undefined {
+  const keyFile = read(env, keyName);
+  const certFile = read(env, certName);
+  if (!keyFile && !certFile) return undefined;
+  if (!keyFile) throw new SettingError(keyName, `must be set together with ${certName}`);
+  if (!certFile) throw new SettingError(certName, `must be set together with ${keyName}`);
+  return { keyFile: path.resolve(cwd, keyFile), certFile: path.resolve(cwd, certFile) };
+}
+
+function loginPair(env: Env, userName: string, passName: string) {
+  const user = read(env, userName);
+  const password = read(env, passName);
+  if (!user && !password) return undefined;
+  if (!user) throw new SettingError(userName, `must be set together with ${passName}`);
+  if (!password) throw new SettingError(passName, `must be set together with ${userName}`);
+  return { user, password };
+}
+
+function wsPath(env: Env): string | undefined {
+  const raw = read(env, 'SENSFLOW_MQTT_WS_PATH') ?? '/mqtt';
+  if (raw === 'off') return undefined;
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(raw)) {
+    throw new SettingError('SENSFLOW_MQTT_WS_PATH', `"${raw}" is not an absolute URL path`);
+  }
+  return raw;
+}
+
+/** A service URL whose path names the database, e.g. `mysql://…/sensflow`. */
+function databaseUrl(env: Env, name: string, protocols: readonly string[]): URL | undefined {
+  const parsed = url(env, name, protocols);
+  if (parsed && !/^\/[A-Za-z0-9_$-]{1,64}$/.test(parsed.pathname)) {
+    throw new SettingError(name, 'the URL path must name the database, e.g. /sensflow');
+  }
+  return parsed;
+}
+
+function identifier(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) {
+    throw new SettingError(name, `"${raw}" must be 1-64 of A-Z a-z 0-9 _ . : -`);
+  }
+  return raw;
+}
+
+/** Reads the settings from an environment (process.env by default). */
+export function loadSettings(env: Env = process.env, cwd = process.cwd()): SensflowSettings {
+  const mqttTls = tlsPair(env, 'SENSFLOW_MQTT_TLS_KEY', 'SENSFLOW_MQTT_TLS_CERT', cwd);
+  const staticDir = read(env, 'SENSFLOW_HTTP_STATIC');
+  return {
+    home: path.resolve(cwd, read(env, 'SENSFLOW_HOME') ?? '.sensflow'),
+    instanceId: identifier(env, 'SENSFLOW_INSTANCE_ID', 'sensflow-1'),
+    site: identifier(env, 'SENSFLOW_SITE', 'UT3'),
+    http: {
+      host: read(env, 'SENSFLOW_HOST') ?? '0.0.0.0',
+      port: port(env, 'SENSFLOW_PORT', 1880),
+      tls: tlsPair(env, 'SENSFLOW_HTTPS_KEY', 'SENSFLOW_HTTPS_CERT', cwd),
+      staticDir: staticDir ? path.resolve(cwd, staticDir) : undefined,
+    },
+    security: {
+      adminUser: identifier(env, 'SENSFLOW_ADMIN_USER', 'admin'),
+      adminPassword: read(env, 'SENSFLOW_ADMIN_PASSWORD'),
+      credentialSecret: read(env, 'SENSFLOW_CREDENTIAL_SECRET'),
+      dashboardAuth: loginPair(env, 'SENSFLOW_DASHBOARD_USER', 'SENSFLOW_DASHBOARD_PASSWORD'),
+      metricsToken: read(env, 'SENSFLOW_METRICS_TOKEN'),
+    },
+    mqtt: {
+      host: read(env, 'SENSFLOW_MQTT_HOST') ?? '0.0.0.0',
+      port: port(env, 'SENSFLOW_MQTT_PORT', 1883),
+      wsPath: wsPath(env),
+      tls: mqttTls && { ...mqttTls, port: port(env, 'SENSFLOW_MQTT_TLS_PORT', 8883) },
+    },
+    eot: {
+      port: port(env, 'SENSFLOW_EOT_PORT', 4004),
+    },
+    external: {
+      mqttUrl: url(env, 'SENSFLOW_MQTT_URL', ['mqtt', 'mqtts', 'ws', 'wss']),
+      mysqlUrl: databaseUrl(env, 'SENSFLOW_MYSQL_URL', ['mysql', 'mariadb']),
+      influxUrl: databaseUrl(env, 'SENSFLOW_INFLUX_URL', ['http', 'https']),
+    },
+    logLevel: oneOf(env, 'SENSFLOW_LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownTimeoutSeconds: integer(env, 'SENSFLOW_SHUTDOWN_TIMEOUT', 5, 1, 600),
+  };
+}

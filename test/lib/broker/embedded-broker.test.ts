@@ -1,0 +1,161 @@
+// The embedded broker with real MQTT clients: logins, persistence across a
+// restart, WebSocket and TLS listeners.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { MqttClient } from 'mqtt';
+import { WebSocket } from 'ws';
+import { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
+import { serviceLogin, servicePolicy } from '../../../lib/broker/service-policy';
+import { silentLogger } from '../../../lib/util/log';
+import { freePort } from '../../support/net';
+
+const login = serviceLogin('test-credential-secret');
+const tlsDir = path.join(__dirname, '../../fixtures/tls');
+
+describe('embedded broker', function () {
+  this.timeout(20_000);
+  let dataDir: string;
+  let broker: EmbeddedBroker | undefined;
+  const clients: MqttClient[] = [];
+
+  async function start(extra: { tlsPort?: number } = {}) {
+    broker = await EmbeddedBroker.start({
+      dataDir,
+      host: '127.0.0.1',
+      port: 0,
+      policy: servicePolicy(login),
+      logger: silentLogger,
+      tls: extra.tlsPort
+        ? {
+            port: extra.tlsPort,
+            key: fs.readFileSync(path.join(tlsDir, 'key.pem')),
+            cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')),
+          }
+        : undefined,
+    });
+    return broker;
+  }
+
+  async function connect(
+    options: mqtt.IClientOptions,
+    url = `mqtt://127.0.0.1:${broker!.ports.tcp}`,
+  ) {
+    const client = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-broker-'));
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await broker?.close();
+    broker = undefined;
+  });
+
+  it('refuses anonymous clients and wrong passwords, accepts the service login', async () => {
+    await start();
+    await assert.rejects(connect({}), /Not authorized|Bad username/i);
+    await assert.rejects(
+      connect({ username: login.username, password: 'wrong' }),
+      /Bad username|Not authorized/i,
+    );
+    const client = await connect({ username: login.username, password: login.password });
+    assert.equal(client.connected, true);
+  });
+
+  it('keeps retained messages across a restart', async () => {
+    await start();
+    const pub = await connect({ ...login });
+    await pub.publishAsync('u4/300/temperature', '{"value":21.5}', { retain: true, qos: 1 });
+    await pub.endAsync();
+    clients.splice(0);
+    await broker!.close();
+
+    await start();
+    const sub = await connect({ ...login });
+    const got = new Promise<string>((resolve) =>
+      sub.on('message', (_t, payload) => resolve(payload.toString())),
+    );
+    await sub.subscribeAsync('u4/300/temperature');
+    assert.equal(await got, '{"value":21.5}');
+  });
+
+  it('delivers QoS 1 messages queued for a persistent session after a restart', async () => {
+    await start();
+    const sub = await connect({ ...login, clientId: 'shutter-7', clean: false });
+    await sub.subscribeAsync('u4/300/shutter/command', { qos: 1 });
+    await sub.endAsync();
+    clients.splice(clients.indexOf(sub), 1);
+
+    const pub = await connect({ ...login });
+    await pub.publishAsync('u4/300/shutter/command', '{"order":"up","dest":"all"}', { qos: 1 });
+    await pub.endAsync();
+    clients.splice(clients.indexOf(pub), 1);
+    await broker!.close();
+
+    await start();
+    const again = mqtt.connect(`mqtt://127.0.0.1:${broker!.ports.tcp}`, {
+      ...login,
+      clientId: 'shutter-7',
+      clean: false,
+      reconnectPeriod: 0,
+    });
+    clients.push(again);
+    const payload = await new Promise<string>((resolve) =>
+      again.on('message', (_t, p) => resolve(p.toString())),
+    );
+    assert.equal(payload, '{"order":"up","dest":"all"}');
+  });
+
+  it('serves MQTT over WebSocket on its path and leaves other upgrades alone', async () => {
+    await start();
+    const server = http.createServer();
+    broker!.attachWebSocket(server, '/mqtt');
+    let otherUpgrade = false;
+    server.on('upgrade', (req, socket) => {
+      if (req.url === '/other') {
+        otherUpgrade = true;
+        socket.destroy();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const client = await connect({ ...login }, `ws://127.0.0.1:${port}/mqtt`);
+      const got = new Promise<string>((resolve) =>
+        client.on('message', (_t, p) => resolve(p.toString())),
+      );
+      await client.subscribeAsync('ws/test');
+      await client.publishAsync('ws/test', 'over websocket');
+      assert.equal(await got, 'over websocket');
+
+      const other = new WebSocket(`ws://127.0.0.1:${port}/other`);
+      await new Promise((resolve) => other.on('error', resolve).on('close', resolve));
+      assert.equal(otherUpgrade, true);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('serves MQTT over TLS when given a key and certificate', async () => {
+    const tlsPort = await freePort();
+    await start({ tlsPort });
+    assert.equal(broker!.ports.tls, tlsPort);
+    const client = await connect(
+      { ...login, ca: fs.readFileSync(path.join(tlsDir, 'cert.pem')), servername: 'localhost' },
+      `mqtts://127.0.0.1:${tlsPort}`,
+    );
+    assert.equal(client.connected, true);
+  });
+});

@@ -1,0 +1,103 @@
+// Settings from the environment: defaults that need no external server, every
+// override, and one clear error naming the variable for a bad value.
+import assert from 'node:assert/strict';
+import { redactUrl, SettingError } from '../../../lib/config/parse';
+import { loadSettings } from '../../../settings';
+
+describe('settings', () => {
+  it('defaults to the embedded services on the usual ports', () => {
+    const s = loadSettings({}, '/srv/app');
+    assert.equal(s.home, '/srv/app/.sensflow');
+    assert.equal(s.http.port, 1880);
+    assert.equal(s.mqtt.port, 1883);
+    assert.equal(s.mqtt.wsPath, '/mqtt');
+    assert.equal(s.eot.port, 4004);
+    assert.equal(s.security.adminUser, 'admin');
+    assert.equal(s.security.adminPassword, undefined);
+    assert.equal(s.external.mysqlUrl, undefined);
+    assert.equal(s.external.mqttUrl, undefined);
+    assert.equal(s.external.influxUrl, undefined);
+    assert.equal(s.site, 'UT3');
+    assert.equal(s.shutdownTimeoutSeconds, 5);
+  });
+
+  it('takes every value from its SENSFLOW_* variable', () => {
+    const s = loadSettings(
+      {
+        SENSFLOW_HOME: 'data',
+        SENSFLOW_PORT: '8080',
+        SENSFLOW_HOST: '127.0.0.1',
+        SENSFLOW_MQTT_PORT: '2883',
+        SENSFLOW_MQTT_WS_PATH: 'off',
+        SENSFLOW_EOT_PORT: '5005',
+        SENSFLOW_ADMIN_USER: 'root',
+        SENSFLOW_ADMIN_PASSWORD: 'long enough',
+        SENSFLOW_CREDENTIAL_SECRET: 'abcdefghijklmnop',
+        SENSFLOW_MQTT_URL: 'mqtt://u:p@broker:1883',
+        SENSFLOW_MYSQL_URL: 'mysql://u:p@db:3306/sensflow',
+        SENSFLOW_INFLUX_URL: 'http://influx:8086/sensflow',
+        SENSFLOW_SITE: 'carcassonne',
+        SENSFLOW_INSTANCE_ID: 'edge-2',
+        SENSFLOW_LOG_LEVEL: 'debug',
+        SENSFLOW_METRICS_TOKEN: 't',
+        SENSFLOW_DASHBOARD_USER: 'v',
+        SENSFLOW_DASHBOARD_PASSWORD: 'w',
+        SENSFLOW_MQTT_TLS_KEY: 'k.pem',
+        SENSFLOW_MQTT_TLS_CERT: 'c.pem',
+        SENSFLOW_MQTT_TLS_PORT: '8884',
+      },
+      '/srv/app',
+    );
+    assert.equal(s.home, '/srv/app/data');
+    assert.equal(s.http.port, 8080);
+    assert.equal(s.http.host, '127.0.0.1');
+    assert.equal(s.mqtt.port, 2883);
+    assert.equal(s.mqtt.wsPath, undefined);
+    assert.deepEqual(s.mqtt.tls, {
+      keyFile: '/srv/app/k.pem',
+      certFile: '/srv/app/c.pem',
+      port: 8884,
+    });
+    assert.equal(s.eot.port, 5005);
+    assert.equal(s.security.adminUser, 'root');
+    assert.equal(s.external.mqttUrl?.hostname, 'broker');
+    assert.equal(s.external.mysqlUrl?.pathname, '/sensflow');
+    assert.equal(s.external.influxUrl?.port, '8086');
+    assert.equal(s.site, 'carcassonne');
+    assert.equal(s.instanceId, 'edge-2');
+    assert.equal(s.logLevel, 'debug');
+    assert.deepEqual(s.security.dashboardAuth, { user: 'v', password: 'w' });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['SENSFLOW_PORT', '-1', /not a port/],
+    ['SENSFLOW_PORT', '65536', /not a port/],
+    ['SENSFLOW_EOT_PORT', '40 04', /not a port/],
+    ['SENSFLOW_MYSQL_URL', 'mysql://db:3306', /must name the database/],
+    ['SENSFLOW_MYSQL_URL', 'postgres://db/x', /scheme "postgres"/],
+    ['SENSFLOW_MQTT_URL', 'http://broker', /scheme "http"/],
+    ['SENSFLOW_INSTANCE_ID', 'has space', /1-64 of/],
+    ['SENSFLOW_SHUTDOWN_TIMEOUT', '0', /from 1 to 600/],
+    ['SENSFLOW_MQTT_WS_PATH', 'mqtt', /absolute URL path/],
+    ['SENSFLOW_DASHBOARD_PASSWORD', 'x', /SENSFLOW_DASHBOARD_USER/],
+  ];
+  for (const [name, value, message] of bad) {
+    it(`refuses ${name}=${value} naming the variable`, () => {
+      assert.throws(
+        () => loadSettings({ [name]: value }),
+        (err: unknown) =>
+          err instanceof SettingError &&
+          message.test(err.message) &&
+          err.message.includes('invalid setting SENSFLOW_'),
+      );
+    });
+  }
+
+  it('never shows a password from a URL in an error', () => {
+    assert.throws(
+      () => loadSettings({ SENSFLOW_MQTT_URL: 'http://user:s3cret@broker' }),
+      (err: unknown) => err instanceof SettingError && !err.message.includes('s3cret'),
+    );
+    assert.equal(redactUrl('mysql://u:s3cret@db/x'), 'mysql://u:***@db/x');
+  });
+});

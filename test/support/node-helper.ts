@@ -1,0 +1,31 @@
+// node-red-node-test-helper, set up once for the node tests: a real Node-RED
+// runtime in this process, with our nodes loaded from their TypeScript source.
+import helper from 'node-red-node-test-helper';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+/** Loads `nodes` with `flow` (and credentials by node id), resolving when done. */
+export function load(
+  nodes: unknown[],
+  flow: Array<{ id: string; type: string; [key: string]: unknown }>,
+  credentials: Record<string, Record<string, string>> = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      helper.load(nodes as never, flow, credentials, () => resolve());
+    } catch (err) {
+      reject(err as Error);
+    }
+  });
+}
+
+export function startServer(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(() => resolve()));
+}
+
+export async function stopServer(): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
