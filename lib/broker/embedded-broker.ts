@@ -56,14 +56,18 @@ export class EmbeddedBroker {
     private readonly tcp: net.Server,
     private readonly tlsServer: tls.Server | undefined,
     private readonly logger: Logger,
+    private readonly policy: { current: BrokerPolicy },
   ) {}
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
     const level = new Level<string, unknown>(options.dataDir, { valueEncoding: 'view' });
     await level.open();
+    // The handlers read the policy at each call, so setPolicy() applies to
+    // every later login and publish.
+    const policy = { current: options.policy };
     const aedes = await Aedes.createBroker({
       persistence: persistenceLevel(level),
-      ...policyHandlers(options.policy, options.logger),
+      ...policyHandlers(() => policy.current, options.logger),
     });
     aedes.on('clientError', (client, err) =>
       options.logger.debug(`mqtt client ${client.id}: ${errorMessage(err)}`),
@@ -78,7 +82,7 @@ export class EmbeddedBroker {
           aedes.handle(socket),
         )
       : undefined;
-    const broker = new EmbeddedBroker(aedes, level, tcp, tlsServer, options.logger);
+    const broker = new EmbeddedBroker(aedes, level, tcp, tlsServer, options.logger, policy);
     try {
       await listen(tcp, options.port, options.host);
       if (tlsServer && options.tls) await listen(tlsServer, options.tls.port, options.host);
@@ -93,6 +97,11 @@ export class EmbeddedBroker {
   get ports(): { tcp: number; tls?: number } {
     const port = (s: net.Server) => (s.address() as net.AddressInfo | null)?.port ?? 0;
     return { tcp: port(this.tcp), tls: this.tlsServer ? port(this.tlsServer) : undefined };
+  }
+
+  /** Replaces who may connect, publish and subscribe (e.g. by the registry's rules). */
+  setPolicy(policy: BrokerPolicy): void {
+    this.policy.current = policy;
   }
 
   get running(): boolean {
@@ -130,7 +139,7 @@ export class EmbeddedBroker {
   }
 }
 
-function policyHandlers(policy: BrokerPolicy, logger: Logger) {
+function policyHandlers(policy: () => BrokerPolicy, logger: Logger) {
   const refuse = (code: number, message: string) =>
     Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
   return {
@@ -140,17 +149,19 @@ function policyHandlers(policy: BrokerPolicy, logger: Logger) {
       password: Buffer | undefined,
       done: (error: AuthenticateError | null, success: boolean | null) => void,
     ) {
-      policy.authenticate(username, password, client.id).then(
-        (principal) => {
-          if (!principal) return done(refuse(BAD_USERNAME_OR_PASSWORD, 'bad login'), false);
-          client[PRINCIPAL] = principal;
-          done(null, true);
-        },
-        (err: unknown) => {
-          logger.warn(`mqtt login check failed: ${errorMessage(err)}`);
-          done(refuse(SERVER_UNAVAILABLE, 'login check failed'), false);
-        },
-      );
+      policy()
+        .authenticate(username, password, client.id)
+        .then(
+          (principal) => {
+            if (!principal) return done(refuse(BAD_USERNAME_OR_PASSWORD, 'bad login'), false);
+            client[PRINCIPAL] = principal;
+            done(null, true);
+          },
+          (err: unknown) => {
+            logger.warn(`mqtt login check failed: ${errorMessage(err)}`);
+            done(refuse(SERVER_UNAVAILABLE, 'login check failed'), false);
+          },
+        );
     },
     authorizePublish(
       client: ClientWithPrincipal | null,
@@ -162,7 +173,7 @@ function policyHandlers(policy: BrokerPolicy, logger: Logger) {
       const principal = client[PRINCIPAL];
       if (!principal || packet.topic.startsWith('$SYS'))
         return done(new Error('publish not allowed'));
-      Promise.resolve(policy.canPublish(principal, packet.topic)).then(
+      Promise.resolve(policy().canPublish(principal, packet.topic)).then(
         (ok) => done(ok ? null : new Error(`publish to ${packet.topic} not allowed`)),
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );
@@ -174,7 +185,7 @@ function policyHandlers(policy: BrokerPolicy, logger: Logger) {
     ) {
       const principal = client[PRINCIPAL];
       if (!principal) return done(new Error('subscribe not allowed'));
-      Promise.resolve(policy.canSubscribe(principal, sub.topic)).then(
+      Promise.resolve(policy().canSubscribe(principal, sub.topic)).then(
         // A refused filter is answered with SUBACK 0x80, the connection stays.
         (ok) => done(null, ok ? sub : null),
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),

@@ -1,5 +1,6 @@
-// Table types of the shared store, as Kysely sees them. Each domain adds its
-// tables here and a migration that creates them (migrations/).
+// Table types of the shared store, as Kysely sees them. Each domain declares
+// its tables in a schema file of its own and adds it to `Database` here, with
+// a migration that creates them (migrations/).
 //
 // Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
@@ -11,6 +12,8 @@ export interface MetaTable {
   value: string;
 }
 
-export interface Database {
+export interface CoreTables {
   sensflow_meta: MetaTable;
 }
+
+export type Database = CoreTables;

@@ -6,6 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import type { RequestHandler } from 'express';
 import RED from 'node-red';
 import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
 import { ExternalBroker } from '../../lib/broker/external-broker';
@@ -20,10 +22,10 @@ import { packageVersion } from '../../lib/util/package-root';
 import type { SensflowSettings } from '../../settings';
 import { isFirstStart, readFlowFile, withBrokerLogin } from './flows-seed';
 import { prepareHome } from './home';
+import { extensions, LauncherContext } from './extensions';
 import { createApp, mountNodeRed } from './http';
 import { cached, singleUser } from './login-check';
 import { nodeRedSettings } from './red-settings';
-import bcrypt from 'bcryptjs';
 
 export interface RunningSensflow {
   /** The editor's URL; the dashboard is at `${url}dashboard`. */
@@ -161,6 +163,26 @@ export async function startSensflow(
       : http.createServer(app);
     closers.push(() => closeServer(server));
     if (broker && settings.mqtt.wsPath) broker.attachWebSocket(server, settings.mqtt.wsPath);
+
+    const ctx: LauncherContext = {
+      settings,
+      secrets,
+      store: store.store,
+      app,
+      server,
+      health,
+      logger,
+      broker,
+      brokerLogin,
+      // Node-RED's own check of admin tokens; its strategies exist once RED.init ran.
+      requireAdmin: (req, res, next) =>
+        (RED.auth.needsPermission('*') as RequestHandler)(req, res, next),
+    };
+    for (const extension of extensions) {
+      const started = await extension.start(ctx);
+      if (started) closers.push(() => started.stop());
+      logger.debug(`started ${extension.name}`);
+    }
 
     RED.init(
       server,

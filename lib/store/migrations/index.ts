@@ -1,6 +1,10 @@
 // Every schema change, in order. A migration's name is its version: they run
 // sorted by name, each once, recorded in the store (Kysely's migration table).
 // Never edit a migration that has shipped; add the next one.
+//
+// Each domain numbers its migrations in a range of its own, so work on two
+// domains never collides: 0001-0099 core, 0100 registry, 0200 EOT, 0300
+// commands, 0400 alarms, 0500 history, 0600 scale-out.
 import { Migration } from 'kysely';
 import * as core from './0001_core';
 

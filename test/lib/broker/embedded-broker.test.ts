@@ -72,6 +72,22 @@ describe('embedded broker', function () {
     assert.equal(client.connected, true);
   });
 
+  it('applies a replaced policy to later logins and publishes', async () => {
+    await start();
+    broker!.setPolicy({
+      authenticate: async (username, password) =>
+        username === 'dev-1' && password?.toString() === 'pw' ? { username } : null,
+      canPublish: (_p, topic) => topic.startsWith('u4/300/'),
+      canSubscribe: () => true,
+    });
+    await assert.rejects(connect({ ...login }), /Bad username|Not authorized/i);
+    const device = await connect({ username: 'dev-1', password: 'pw' });
+    const closed = new Promise((resolve) => device.once('close', resolve));
+    await device.publishAsync('u4/300/temperature', '1', { qos: 1 });
+    device.publish('u4/301/temperature', '2', { qos: 1 });
+    await closed; // a refused publish ends the connection (MQTT 3.1.1 has no refusal code)
+  });
+
   it('keeps retained messages across a restart', async () => {
     await start();
     const pub = await connect({ ...login });

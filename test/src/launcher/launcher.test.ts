@@ -3,6 +3,7 @@
 // embedded broker, clean shutdown; and clear one-line errors for bad settings.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { serviceLogin } from '../../../lib/broker/service-policy';
@@ -175,6 +176,35 @@ describe('sensflow start (embedded defaults)', function () {
   });
 });
 
+describe('sensflow admin reset-password', function () {
+  this.timeout(60_000);
+
+  it('prints a new password once, and the next start accepts it and not the old one', async () => {
+    const env = await testEnv();
+    let sf = await startSensflowProcess(env);
+    const old = sf.password!;
+    await sf.stop();
+    const { code, stdout } = await runSensflow(['admin', 'reset-password'], env);
+    assert.equal(code, 0);
+    const fresh = /\n\s+(\S+)\n/.exec(stdout)![1];
+    assert.notEqual(fresh, old);
+    sf = await startSensflowProcess(env);
+    try {
+      await adminToken(sf.url, 'admin', fresh);
+      await assert.rejects(adminToken(sf.url, 'admin', old), /401|403/);
+    } finally {
+      await sf.stop();
+    }
+  });
+
+  it('refuses when the password comes from SENSFLOW_ADMIN_PASSWORD', async () => {
+    const env = { ...(await testEnv()), SENSFLOW_ADMIN_PASSWORD: 'from the environment' };
+    const { code, stderr } = await runSensflow(['admin', 'reset-password'], env);
+    assert.equal(code, 2);
+    assert.match(stderr, /SENSFLOW_ADMIN_PASSWORD is set/);
+  });
+});
+
 describe('sensflow start (settings)', function () {
   this.timeout(60_000);
 
@@ -309,6 +339,19 @@ describe('sensflow start (protected endpoints, HTTPS)', function () {
         (await fetch(new URL('flows', sf.url), { headers: { authorization: auth } })).status,
         401,
       );
+    } finally {
+      await sf.stop();
+    }
+  });
+
+  it('serves SENSFLOW_HTTP_STATIC at /static', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-static-'));
+    fs.writeFileSync(path.join(dir, 'hello.txt'), 'static hello');
+    const sf = await startSensflowProcess({ ...(await testEnv()), SENSFLOW_HTTP_STATIC: dir });
+    try {
+      const res = await fetch(new URL('static/hello.txt', sf.url));
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'static hello');
     } finally {
       await sf.stop();
     }
