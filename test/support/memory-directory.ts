@@ -87,6 +87,7 @@ export class MemoryDirectory implements DeviceDirectory {
 }
 
 function publicFields(d: DeviceInfo & { serial: string | null }): DeviceInfo {
-  const { serial: _serial, ...info } = d;
-  return { ...info };
+  const info: DeviceInfo & { serial?: string | null } = { ...d };
+  delete info.serial;
+  return info;
 }

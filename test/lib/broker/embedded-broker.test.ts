@@ -82,7 +82,7 @@ describe('embedded broker', function () {
     });
     await assert.rejects(connect({ ...login }), /Bad username|Not authorized/i);
     const device = await connect({ username: 'dev-1', password: 'pw' });
-    const closed = new Promise((resolve) => device.once('close', resolve));
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     await device.publishAsync('u4/300/temperature', '1', { qos: 1 });
     device.publish('u4/301/temperature', '2', { qos: 1 });
     await closed; // a refused publish ends the connection (MQTT 3.1.1 has no refusal code)
