@@ -2,6 +2,8 @@
 // its tables in a schema file of its own and adds it to `Database` here, with
 // a migration that creates them (migrations/).
 //
+import type { RegistryTables } from '../registry/schema';
+
 // Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
@@ -16,4 +18,4 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables;
+export type Database = CoreTables & RegistryTables;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { SettingError } from '../../lib/config/parse';
+import { credentialSecretFor, writeOwnerOnly } from '../../lib/security/credential-secret';
 import { randomSecret } from '../../lib/security/secrets';
 import type { SensflowSettings } from '../../settings';
 
@@ -20,7 +21,6 @@ export interface HomeSecrets {
   admin: AdminLogin;
 }
 
-const SECRET_FILE = '.credential-secret';
 const ADMIN_FILE = 'admin-password.json';
 const BCRYPT_COST = 10;
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
@@ -28,8 +28,9 @@ const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 export async function prepareHome(settings: SensflowSettings): Promise<HomeSecrets> {
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   return {
-    credentialSecret:
-      settings.security.credentialSecret ?? ownerOnlySecret(path.join(settings.home, SECRET_FILE)),
+    credentialSecret: credentialSecretFor(settings.home, {
+      SENSFLOW_CREDENTIAL_SECRET: settings.security.credentialSecret,
+    }),
     admin: await adminLogin(settings),
   };
 }
@@ -69,21 +70,4 @@ async function adminLogin(settings: SensflowSettings): Promise<AdminLogin> {
   const generatedPassword = await resetAdminPassword(settings);
   const { passwordHash } = JSON.parse(fs.readFileSync(file, 'utf8')) as { passwordHash: string };
   return { user, passwordHash, generatedPassword };
-}
-
-/** Reads a secret kept in `file`, creating it (readable by the owner only) on first use. */
-function ownerOnlySecret(file: string): string {
-  if (!fs.existsSync(file)) writeOwnerOnly(file, randomSecret(32));
-  // Tighten a file loosened by hand (a copy, an unpacked backup).
-  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-  const secret = fs.readFileSync(file, 'utf8').trim();
-  if (secret.length < 16)
-    throw new Error(`${file} is shorter than 16 characters: remove it or fix it`);
-  return secret;
-}
-
-function writeOwnerOnly(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
 }

@@ -15,7 +15,14 @@ import {
 } from '../../../lib/store/store';
 import { mariadb } from '../../support/services';
 
-const expectedTables = ['sensflow_meta'];
+const expectedTables = [
+  'sensflow_meta',
+  'customers',
+  'device_types',
+  'devices',
+  'dashboard_users',
+  'registry_changes',
+];
 
 async function tableNames(store: Store): Promise<string[]> {
   const tables = await store.db.introspection.getTables();
