@@ -8,8 +8,10 @@
 import { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as registry from './0100_registry';
+import * as alarms from './0400_alarms';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0100_registry': registry,
+  '0400_alarms': alarms,
 };

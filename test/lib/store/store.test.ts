@@ -22,6 +22,9 @@ const expectedTables = [
   'devices',
   'dashboard_users',
   'registry_changes',
+  'rule_alarms',
+  'rule_alarm_transitions',
+  'rule_state',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {
