@@ -5,6 +5,7 @@ import type { Database } from '../store/schema';
 import type { Severity } from './format';
 import type { Alarm, AlarmState, Cause, AlarmEvent, Transition } from './lifecycle';
 import type { RuleAlarmsTable, RuleAlarmTransitionsTable } from './schema';
+import { upsertRows } from './upsert';
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -33,7 +34,7 @@ export function alarmFromRow(row: Selectable<RuleAlarmsTable>): Alarm {
   };
 }
 
-function rowOf(alarm: Alarm): RuleAlarmsTable {
+function rowOf(alarm: Alarm): RuleAlarmsTable & Record<string, unknown> {
   return {
     id: alarm.id,
     rule_id: alarm.ruleId,
@@ -97,16 +98,7 @@ export async function writeTransitions(
     value: t.value,
   }));
   await db.transaction().execute(async (trx) => {
-    for (const alarm of latest.values()) {
-      const row = rowOf(alarm);
-      const updated = await trx
-        .updateTable('rule_alarms')
-        .set(row)
-        .where('id', '=', alarm.id)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0)
-        await trx.insertInto('rule_alarms').values(row).execute();
-    }
+    await upsertRows(trx, 'rule_alarms', [...latest.values()].map(rowOf), ['id']);
     for (let i = 0; i < rows.length; i += 100) {
       await trx
         .insertInto('rule_alarm_transitions')

@@ -31,6 +31,7 @@ import {
   Transition,
 } from './lifecycle';
 import { alarmMetrics } from './metrics';
+import { PairMap } from './pair-map';
 import { WriteQueue } from './write-queue';
 
 export interface AlarmChange {
@@ -50,13 +51,11 @@ export interface BookOptions {
   logger?: Logger;
 }
 
-const keyOf = (ruleId: string, subject: string) => `${ruleId}\u0000${subject}`;
-
 export class AlarmBook {
   private readonly byId = new Map<string, Alarm>();
-  private readonly byKey = new Map<string, Alarm>();
+  private readonly byKey = new PairMap<Alarm>();
   /** Shelves that outlive a closed alarm: a new alarm on that key starts shelved. */
-  private readonly shelves = new Map<string, { until: number; by: string | null }>();
+  private readonly shelves = new PairMap<{ until: number; by: string | null }>();
   private readonly shelveTimers = new Map<string, TimerHandle>();
   private readonly listeners = new Set<(change: AlarmChange) => void>();
   private readonly active = new Map<string, number>();
@@ -88,10 +87,9 @@ export class AlarmBook {
       book.count(alarm, +1);
     }
     for (const alarm of shelves) {
-      const key = keyOf(alarm.ruleId, alarm.subject);
       const until = alarm.shelvedUntil!;
-      if ((book.shelves.get(key)?.until ?? 0) < until)
-        book.shelves.set(key, { until, by: alarm.shelvedBy });
+      if ((book.shelves.get(alarm.ruleId, alarm.subject)?.until ?? 0) < until)
+        book.shelves.set(alarm.ruleId, alarm.subject, { until, by: alarm.shelvedBy });
     }
     alarmMetrics.setActive(book.active);
     return book;
@@ -105,7 +103,7 @@ export class AlarmBook {
 
   /** The open alarm of (rule, subject), if any. */
   findOpen(ruleId: string, subject: string): Alarm | undefined {
-    return this.byKey.get(keyOf(ruleId, subject));
+    return this.byKey.get(ruleId, subject);
   }
 
   /** Open alarms (in memory), optionally only some rules'. */
@@ -131,9 +129,8 @@ export class AlarmBook {
       if (isActive(existing.state)) return null;
       return this.commit(apply(existing, { ...step, event: 'reraise' }));
     }
-    const key = keyOf(input.ruleId, input.subject);
-    const shelf = this.shelves.get(key);
-    if (shelf && shelf.until <= at) this.shelves.delete(key);
+    const shelf = this.shelves.get(input.ruleId, input.subject);
+    if (shelf && shelf.until <= at) this.shelves.delete(input.ruleId, input.subject);
     const live = shelf && shelf.until > at ? shelf : undefined;
     const made = create({ ...input, id: randomUUID(), shelvedUntil: live?.until ?? null }, step);
     if (live) made.alarm.shelvedBy = live.by;
@@ -190,7 +187,7 @@ export class AlarmBook {
     this.count(alarm, +1);
     if (alarm.state !== 'closed') this.remember(alarm);
     else if (alarm.shelvedUntil !== null && alarm.shelvedUntil > transition.at) {
-      this.shelves.set(keyOf(alarm.ruleId, alarm.subject), {
+      this.shelves.set(alarm.ruleId, alarm.subject, {
         until: alarm.shelvedUntil,
         by: alarm.shelvedBy,
       });
@@ -210,13 +207,13 @@ export class AlarmBook {
 
   private remember(alarm: Alarm): void {
     this.byId.set(alarm.id, alarm);
-    this.byKey.set(keyOf(alarm.ruleId, alarm.subject), alarm);
+    this.byKey.set(alarm.ruleId, alarm.subject, alarm);
     if (alarm.shelvedUntil !== null) this.armShelve(alarm);
   }
 
   private forget(alarm: Alarm): void {
     this.byId.delete(alarm.id);
-    this.byKey.delete(keyOf(alarm.ruleId, alarm.subject));
+    this.byKey.delete(alarm.ruleId, alarm.subject);
     this.clock.clearTimeout(this.shelveTimers.get(alarm.id));
     this.shelveTimers.delete(alarm.id);
   }

@@ -22,11 +22,12 @@ import { IgnoredReason, placeOf, ReadingMessage, readingFrom } from './readings'
 import { RuleIndex } from './rule-index';
 import { RuleStateStore } from './rule-state';
 import { CompiledRule, engineRule, RuleSet } from './rules';
+import { PairMap } from './pair-map';
 import { Serial } from './serial';
 import { Slot, Windows } from './windows';
 
-/** Series values are rule state under this pseudo rule id. */
-const SERIES = '#series';
+/** A series' previous value is rule state under `#series:<kind>`, subject the device or location. */
+const SERIES = '#series:';
 
 export interface EngineOptions {
   db: Kysely<Database>;
@@ -66,7 +67,8 @@ export class AlarmEngine {
   private readonly windows: Windows;
   private readonly registry?: DeviceFacts;
   private readonly serial = new Serial();
-  private readonly series = new Map<string, number>();
+  private readonly series = new PairMap<number>();
+  private readonly seriesIds = new Map<string, string>();
   private readonly escalationTimers = new Set<TimerHandle>();
   private readonly unwatchBook: () => void;
   private sets: RuleSet[] = [];
@@ -104,7 +106,7 @@ export class AlarmEngine {
   private async replaceRules(sets: RuleSet[]): Promise<void> {
     for (const set of sets) {
       if (this.loadedSets.has(set.name)) continue;
-      this.windows.restore(await this.state.load(set.name));
+      this.windows.restore(await this.state.load(`${set.name}/`));
       this.loadedSets.add(set.name);
     }
     const rules = sets.flatMap((s) => s.rules);
@@ -112,7 +114,7 @@ export class AlarmEngine {
     if (this.usesPrevious && !this.seriesLoaded) {
       for (const row of await this.state.load(SERIES)) {
         const value = (row.data as { value?: unknown }).value;
-        if (typeof value === 'number') this.series.set(row.subject, value);
+        if (typeof value === 'number') this.series.set(row.ruleId, row.subject, value);
       }
       this.seriesLoaded = true;
     }
@@ -129,6 +131,11 @@ export class AlarmEngine {
 
   /** Evaluates one message; resolves (or returns, when nothing had to wait) its evaluation. */
   handle(msg: ReadingMessage): Evaluation | Promise<Evaluation> {
+    // The common case first: nothing waiting, so no task to queue.
+    if (!this.serial.busy) {
+      const result = this.process(msg);
+      return result instanceof Promise ? this.serial.run(() => result) : result;
+    }
     return this.serial.run(() => this.process(msg));
   }
 
@@ -138,19 +145,22 @@ export class AlarmEngine {
       alarmMetrics.ignored.inc({ reason: parsed.ignored });
       return { ignored: parsed.ignored, evaluated: 0, matched: [], changes: [] };
     }
-    const { facts, series } = parsed.reading;
+    const { facts } = parsed.reading;
     const waiting = this.registry?.enrich(facts);
-    if (waiting) return waiting.then(() => this.evaluate(facts, series));
-    return this.evaluate(facts, series);
+    if (waiting) return waiting.then(() => this.evaluate(facts));
+    return this.evaluate(facts);
   }
 
   /** Evaluates a reading's facts against the rules it can affect, and steps their alarms. */
-  private evaluate(facts: Facts, series: string): Evaluation {
+  private evaluate(facts: Facts): Evaluation {
     const started = performance.now();
     // Where a device's reading comes from, when only the registry said it.
     if (facts.site === undefined && typeof facts.location === 'string')
       Object.assign(facts, placeOf(facts.location, this.defaultSite));
-    if (this.usesPrevious) facts.previous = this.series.get(series);
+    // A series: the same kind at the same device (or location).
+    const seriesId = this.usesPrevious ? this.seriesId(facts.kind) : undefined;
+    const seriesOf = String(facts.deviceId ?? facts.location ?? '');
+    if (seriesId) facts.previous = this.series.get(seriesId, seriesOf);
     seriesContext.previous = facts.previous;
     const result: Evaluation = { facts, evaluated: 0, matched: [], changes: [] };
     for (const rule of this.index.candidates(facts.kind, facts.location)) {
@@ -167,9 +177,9 @@ export class AlarmEngine {
       if (matched) result.matched.push(rule.id);
       this.step(rule, facts, matched, result.changes);
     }
-    if (this.usesPrevious && typeof facts.value === 'number') {
-      this.series.set(series, facts.value);
-      this.state.set(SERIES, series, { value: facts.value });
+    if (seriesId && typeof facts.value === 'number') {
+      this.series.set(seriesId, seriesOf, facts.value);
+      this.state.set(seriesId, seriesOf, { value: facts.value });
     }
     alarmMetrics.evaluation.observe((performance.now() - started) / 1000);
     return result;
@@ -205,6 +215,13 @@ export class AlarmEngine {
       const change = this.raise(rule, subject, slot);
       if (change) changes.push(change);
     }
+  }
+
+  private seriesId(kind: unknown): string {
+    const k = String(kind ?? '');
+    let id = this.seriesIds.get(k);
+    if (!id) this.seriesIds.set(k, (id = `${SERIES}${k}`));
+    return id;
   }
 
   /** A `for` window lasted long enough (timer). */

@@ -8,8 +8,6 @@ export type IgnoredReason = 'no-value' | 'not-numeric' | 'no-kind' | 'command';
 
 export interface Reading {
   facts: Facts;
-  /** The series a value belongs to (same kind at the same device or location). */
-  series: string;
 }
 
 export type ReadingOrIgnored = { reading: Reading } | { ignored: IgnoredReason };
@@ -42,8 +40,19 @@ function timestamp(value: unknown): number | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** Where a reading comes from. */
+interface Place {
+  kind?: string;
+  location?: string;
+  site?: string;
+  outdoor?: boolean;
+  building?: string;
+  room?: string;
+  command?: boolean;
+}
+
 /** Where a base topic is (topics.md): site, outdoors or not, building and room. */
-export function placeOf(base: string, defaultSite: string): Facts {
+export function placeOf(base: string, defaultSite: string): Place {
   let levels = base.split('/');
   let site = defaultSite;
   if (levels[0] === 'abroad' && levels.length > 1) {
@@ -59,7 +68,7 @@ export function placeOf(base: string, defaultSite: string): Facts {
   };
 }
 
-function fromSegments(segments: Record<string, unknown>, defaultSite: string): Facts {
+function fromSegments(segments: Record<string, unknown>, defaultSite: string): Place {
   const levels = Array.isArray(segments.location)
     ? (segments.location as unknown[]).map(String)
     : typeof segments.location === 'string'
@@ -77,25 +86,34 @@ function fromSegments(segments: Record<string, unknown>, defaultSite: string): F
     location: base || undefined,
     site,
     outdoor,
-    building: str(segments.building) ?? undefined,
-    room: str(segments.room) ?? undefined,
+    building: str(segments.building),
+    room: str(segments.room),
     command: segments.command === true,
   };
 }
 
-function fromTopic(topic: string, defaultSite: string): Facts {
+/** Topics repeat: each is parsed once (per default site); the result is shared, never changed. */
+const topicCache = new Map<string, Place>();
+const TOPIC_CACHE_LIMIT = 50_000;
+
+function fromTopic(topic: string, defaultSite: string): Place {
+  const key = `${defaultSite}\u0000${topic}`;
+  const known = topicCache.get(key);
+  if (known) return known;
   const levels = topic.split('/');
   const command = levels[levels.length - 1] === 'command';
   if (command) levels.pop();
   const kind = levels.pop();
   const location = levels.join('/');
-  return {
-    kind,
-    location: location || undefined,
-    command,
-    ...(location ? placeOf(location, defaultSite) : {}),
-  };
+  const parsed: Place = location
+    ? { kind, location, command, ...placeOf(location, defaultSite) }
+    : { kind, command };
+  if (topicCache.size >= TOPIC_CACHE_LIMIT) topicCache.clear();
+  topicCache.set(key, parsed);
+  return parsed;
 }
+
+const NOWHERE: Place = {};
 
 /** Facts from a message, or why it is ignored. Device fields are added later (facts.ts). */
 export function readingFrom(msg: ReadingMessage, defaultSite: string): ReadingOrIgnored {
@@ -137,29 +155,37 @@ export function readingFrom(msg: ReadingMessage, defaultSite: string): ReadingOr
   }
 
   // MQTT-style: the value, or {value, value_units, ...}, with the topic or segments.
-  const where =
+  const where: Place =
     msg.segments !== null && typeof msg.segments === 'object'
       ? fromSegments(msg.segments as Record<string, unknown>, defaultSite)
       : typeof msg.topic === 'string' && msg.topic.includes('/')
         ? fromTopic(msg.topic, defaultSite)
-        : {};
+        : NOWHERE;
   if (where.command) return { ignored: 'command' };
-  delete where.command;
-  const kind = str(object?.kind) ?? (where.kind as string | undefined);
+  const kind = str(object?.kind) ?? where.kind;
   if (!kind) return { ignored: 'no-kind' };
   const raw = object ? object.value : payload;
   if (raw === undefined || raw === null || raw === '') return { ignored: 'no-value' };
   const value = numeric(raw);
   if (value === undefined) return { ignored: 'not-numeric' };
-  const location = str(object?.location) ?? (where.location as string | undefined);
+  const location = str(object?.location) ?? where.location;
+  const place =
+    location === where.location && where.site !== undefined
+      ? where
+      : location
+        ? placeOf(location, defaultSite)
+        : NOWHERE;
+  // One shape for every MQTT reading (the engine's checks stay fast on it).
   return reading({
-    ...where,
-    ...(location && !where.site ? placeOf(location, defaultSite) : {}),
     value,
     kind,
     location,
+    site: place.site,
+    outdoor: place.outdoor,
+    building: place.building,
+    room: place.room,
     unit: str(object?.value_units) ?? str(object?.unit),
-    ts: timestamp(object?.ts),
+    ts: object ? timestamp(object.ts) : undefined,
     deviceId: str(object?.deviceId),
     topic: typeof msg.topic === 'string' ? msg.topic : undefined,
     payload: object ?? payload,
@@ -167,9 +193,5 @@ export function readingFrom(msg: ReadingMessage, defaultSite: string): ReadingOr
 }
 
 function reading(facts: Facts): ReadingOrIgnored {
-  return { reading: { facts, series: seriesOf(facts) } };
-}
-
-export function seriesOf(facts: Facts): string {
-  return `${String(facts.deviceId ?? facts.location ?? '')}|${String(facts.kind ?? '')}`;
+  return { reading: { facts } };
 }

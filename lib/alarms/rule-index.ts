@@ -3,6 +3,7 @@
 // under its kinds and locations and never evaluated for others; rules without
 // such a filter are filed under "any". Skipping is exact, never a guess: a
 // skipped rule is one json-rules-engine would find false.
+import { PairMap } from './pair-map';
 import type { CompiledRule } from './rules';
 
 const ANY = '\u0000any';
@@ -12,7 +13,7 @@ type ByLocation = Map<string, CompiledRule[]>;
 
 export class RuleIndex {
   private readonly byKind = new Map<string, ByLocation>();
-  private readonly cache = new Map<string, CompiledRule[]>();
+  private readonly cache = new PairMap<CompiledRule[]>();
 
   constructor(readonly rules: CompiledRule[]) {
     for (const rule of rules) {
@@ -32,12 +33,11 @@ export class RuleIndex {
   candidates(kind: unknown, location: unknown): CompiledRule[] {
     const k = typeof kind === 'string' ? kind : '';
     const l = typeof location === 'string' ? location : '';
-    const key = `${k}\u0000${l}`;
-    let found = this.cache.get(key);
+    let found = this.cache.get(k, l);
     if (!found) {
       found = this.collect(k, l);
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(key, found);
+      this.cache.set(k, l, found);
     }
     return found;
   }

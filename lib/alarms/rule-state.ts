@@ -7,8 +7,8 @@ import type { Database } from '../store/schema';
 import type { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { alarmMetrics } from './metrics';
-
-const keyOf = (ruleId: string, subject: string) => `${ruleId}\u0000${subject}`;
+import { PairMap } from './pair-map';
+import { upsertRows } from './upsert';
 
 export interface StateRow {
   ruleId: string;
@@ -18,7 +18,7 @@ export interface StateRow {
 
 export class RuleStateStore {
   /** Pending writes: the data to store, or null to delete. */
-  private readonly dirty = new Map<string, { ruleId: string; subject: string; data: unknown }>();
+  private readonly dirty = new PairMap<unknown>();
   private timer?: TimerHandle;
   private writing: Promise<void> = Promise.resolve();
 
@@ -29,17 +29,16 @@ export class RuleStateStore {
     private readonly flushMs = 1000,
   ) {}
 
-  /** The stored state of one rule set: rows whose rule id is `<set>/…` or `<set>#…`. */
-  async load(set: string): Promise<StateRow[]> {
+  /** The stored state whose rule id starts with `prefix` (a set's `<set>/`, or the series'). */
+  async load(prefix: string): Promise<StateRow[]> {
+    // A range instead of LIKE (whose escapes differ between SQLite and MySQL).
+    const after =
+      prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const rows = await this.db
       .selectFrom('rule_state')
       .select(['rule_id', 'subject', 'data'])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('rule_id', '>=', `${set}/`), eb('rule_id', '<', `${set}0`)]),
-          eb.and([eb('rule_id', '>=', `${set}#`), eb('rule_id', '<', `${set}$`)]),
-        ]),
-      )
+      .where('rule_id', '>=', prefix)
+      .where('rule_id', '<', after)
       .execute();
     const result: StateRow[] = [];
     for (const row of rows) {
@@ -54,7 +53,7 @@ export class RuleStateStore {
 
   /** Records the state of (rule, subject); null deletes it. Written within the interval. */
   set(ruleId: string, subject: string, data: unknown): void {
-    this.dirty.set(keyOf(ruleId, subject), { ruleId, subject, data });
+    this.dirty.set(ruleId, subject, data);
     this.timer ??= this.clock.setTimeout(() => {
       this.timer = undefined;
       this.flush().catch(() => undefined);
@@ -73,24 +72,29 @@ export class RuleStateStore {
     if (batch.length === 0) return;
     const now = this.clock.now();
     try {
+      const gone = new Map<string, string[]>();
+      const rows: Array<Record<string, unknown>> = [];
+      for (const [ruleId, subject, data] of batch) {
+        if (data === null) gone.set(ruleId, [...(gone.get(ruleId) ?? []), subject]);
+        else rows.push({ rule_id: ruleId, subject, data: JSON.stringify(data), updated_at: now });
+      }
       await this.db.transaction().execute(async (trx) => {
-        for (const [, { ruleId, subject, data }] of batch) {
-          await trx
-            .deleteFrom('rule_state')
-            .where('rule_id', '=', ruleId)
-            .where('subject', '=', subject)
-            .execute();
-          if (data !== null)
+        for (const [ruleId, subjects] of gone) {
+          for (let i = 0; i < subjects.length; i += 100) {
             await trx
-              .insertInto('rule_state')
-              .values({ rule_id: ruleId, subject, data: JSON.stringify(data), updated_at: now })
+              .deleteFrom('rule_state')
+              .where('rule_id', '=', ruleId)
+              .where('subject', 'in', subjects.slice(i, i + 100))
               .execute();
+          }
         }
+        await upsertRows(trx, 'rule_state', rows, ['rule_id', 'subject']);
       });
     } catch (err) {
       alarmMetrics.writeErrors.inc();
       this.logger.warn(`rule state: write failed, kept for the next try: ${errorMessage(err)}`);
-      for (const [key, value] of batch) if (!this.dirty.has(key)) this.dirty.set(key, value);
+      for (const [ruleId, subject, data] of batch)
+        if (!this.dirty.has(ruleId, subject)) this.dirty.set(ruleId, subject, data);
       this.timer ??= this.clock.setTimeout(() => {
         this.timer = undefined;
         this.flush().catch(() => undefined);

@@ -6,6 +6,11 @@ export class Serial {
   private tail?: Promise<unknown>;
   private pending = 0;
 
+  /** Whether a task is still waiting (a new one would queue behind it). */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
   run<T>(task: () => T | Promise<T>): T | Promise<T> {
     if (this.pending === 0) {
       const result = task();

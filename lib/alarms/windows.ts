@@ -5,6 +5,7 @@
 import type { Clock, TimerHandle } from '../util/clock';
 import type { Facts } from './compile';
 import type { CompiledRule } from './rules';
+import { PairMap } from './pair-map';
 import type { RuleStateStore, StateRow } from './rule-state';
 
 /** The facts an alarm raised by a timer needs (the last matching reading's). */
@@ -24,8 +25,6 @@ export interface Slot {
   facts: SlotFacts;
 }
 
-const keyOf = (ruleId: string, subject: string) => `${ruleId}\u0000${subject}`;
-
 function slotFacts(facts: Facts): SlotFacts {
   const pick = (k: string) => (facts[k] === undefined ? undefined : facts[k]);
   return {
@@ -38,8 +37,8 @@ function slotFacts(facts: Facts): SlotFacts {
 }
 
 export class Windows {
-  private readonly slots = new Map<string, { ruleId: string; subject: string; slot: Slot }>();
-  private readonly timers = new Map<string, TimerHandle>();
+  private readonly slots = new PairMap<Slot>();
+  private readonly timers = new PairMap<TimerHandle>();
 
   constructor(
     private readonly state: RuleStateStore,
@@ -53,33 +52,31 @@ export class Windows {
     for (const { ruleId, subject, data } of rows) {
       const slot = data as Slot;
       if (typeof slot?.since === 'number' && typeof slot.count === 'number')
-        this.slots.set(keyOf(ruleId, subject), { ruleId, subject, slot });
+        this.slots.set(ruleId, subject, slot);
     }
   }
 
   get(ruleId: string, subject: string): Slot | undefined {
-    return this.slots.get(keyOf(ruleId, subject))?.slot;
+    return this.slots.get(ruleId, subject);
   }
 
   /** A matching reading: opens or extends the window. */
   hit(rule: CompiledRule, subject: string, facts: Facts): Slot {
-    const key = keyOf(rule.id, subject);
-    const entry = this.slots.get(key);
+    const entry = this.slots.get(rule.id, subject);
     const slot: Slot = entry
-      ? { ...entry.slot, count: entry.slot.count + 1, facts: slotFacts(facts) }
+      ? { ...entry, count: entry.count + 1, facts: slotFacts(facts) }
       : { since: this.clock.now(), count: 1, facts: slotFacts(facts) };
-    this.slots.set(key, { ruleId: rule.id, subject, slot });
+    this.slots.set(rule.id, subject, slot);
     this.state.set(rule.id, subject, slot);
-    if (rule.forMs > 0 && !this.timers.has(key)) this.arm(rule, subject, slot);
+    if (rule.forMs > 0 && !this.timers.has(rule.id, subject)) this.arm(rule, subject, slot);
     return slot;
   }
 
   /** The condition stopped holding, or the alarm was raised or cleared: the window closes. */
   reset(ruleId: string, subject: string): void {
-    const key = keyOf(ruleId, subject);
-    if (!this.slots.delete(key)) return;
-    this.clock.clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
+    if (!this.slots.delete(ruleId, subject)) return;
+    this.clock.clearTimeout(this.timers.get(ruleId, subject));
+    this.timers.delete(ruleId, subject);
     this.state.set(ruleId, subject, null);
   }
 
@@ -87,35 +84,24 @@ export class Windows {
   rearm(rules: Map<string, CompiledRule>): void {
     for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
-    for (const [key, { ruleId, subject, slot }] of [...this.slots]) {
+    for (const [ruleId, subject, slot] of [...this.slots.entries()]) {
       const rule = rules.get(ruleId);
       if (!rule) {
-        this.slots.delete(key);
+        this.slots.delete(ruleId, subject);
         this.state.set(ruleId, subject, null);
       } else if (rule.forMs > 0) this.arm(rule, subject, slot);
     }
   }
 
-  /** Forgets the windows of rules whose set is no longer loaded (kept in the store). */
-  forgetSet(set: string): void {
-    for (const [key, { ruleId }] of [...this.slots]) {
-      if (ruleId.startsWith(`${set}/`)) {
-        this.slots.delete(key);
-        this.clock.clearTimeout(this.timers.get(key));
-        this.timers.delete(key);
-      }
-    }
-  }
-
   private arm(rule: CompiledRule, subject: string, slot: Slot): void {
-    const key = keyOf(rule.id, subject);
     const wait = Math.max(0, slot.since + rule.forMs - this.clock.now());
     this.timers.set(
-      key,
+      rule.id,
+      subject,
       this.clock.setTimeout(() => {
-        this.timers.delete(key);
-        const current = this.slots.get(key);
-        if (current) this.onDue(rule.id, subject, current.slot);
+        this.timers.delete(rule.id, subject);
+        const current = this.slots.get(rule.id, subject);
+        if (current) this.onDue(rule.id, subject, current);
       }, wait),
     );
   }

@@ -19,6 +19,7 @@ import type { RegistryConfigNode } from '../sensflow-registry/registry-node';
 
 interface AlarmRulesDef extends NodeDef {
   registry: string;
+  wires?: string[][];
   source: 'file' | 'folder' | 'inline';
   path: string;
   rules: string;
@@ -26,6 +27,8 @@ interface AlarmRulesDef extends NodeDef {
 }
 
 const SET_NAME = /[^A-Za-z0-9_.:-]/g;
+type Send = (msg: Array<NodeMessageInFlow | null>) => void;
+type Done = (err?: Error) => void;
 
 export = function (RED: NodeAPI) {
   const userDir = () => RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
@@ -78,28 +81,44 @@ export = function (RED: NodeAPI) {
       },
     );
 
-    this.on('input', (msg: NodeMessageInFlow, send, done) => {
-      const finish = (evaluation: Evaluation) => {
-        const out = msg as NodeMessageInFlow & { evaluation: unknown };
-        out.evaluation = evaluation;
-        send([null, null, out]);
-        done();
-      };
-      const fail = (err: unknown) => {
-        this.status({ fill: 'red', shape: 'ring', text: errorMessage(err) });
-        done(err instanceof Error ? err : new Error(String(err)));
-      };
-      try {
-        if (!runner) {
-          starting.then((r) => r.handle(msg)).then(finish, fail);
-          return;
-        }
-        const result = runner.handle(msg);
-        if (result instanceof Promise) result.then(finish, fail);
-        else finish(result);
-      } catch (err) {
-        fail(err);
+    // The evaluation output is for debugging: left unwired, it costs nothing.
+    const evaluationWired = (def.wires?.[2]?.length ?? 0) > 0;
+    const finish = (msg: NodeMessageInFlow, send: Send, done: Done, evaluation: Evaluation) => {
+      if (evaluationWired) {
+        (msg as NodeMessageInFlow & { evaluation: unknown }).evaluation = evaluation;
+        send([null, null, msg]);
       }
+      done();
+    };
+    const fail = (done: Done, err: unknown) => {
+      this.status({ fill: 'red', shape: 'ring', text: errorMessage(err) });
+      done(err instanceof Error ? err : new Error(String(err)));
+    };
+
+    this.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      if (!runner) {
+        starting
+          .then((r) => r.handle(msg))
+          .then(
+            (evaluation) => finish(msg, send, done, evaluation),
+            (err: unknown) => fail(done, err),
+          );
+        return;
+      }
+      let result: Evaluation | Promise<Evaluation>;
+      try {
+        result = runner.handle(msg);
+      } catch (err) {
+        fail(done, err);
+        return;
+      }
+      // Readings from known places are evaluated at once: no promise on that path.
+      if (result instanceof Promise)
+        result.then(
+          (evaluation) => finish(msg, send, done, evaluation),
+          (err: unknown) => fail(done, err),
+        );
+      else finish(msg, send, done, result);
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {

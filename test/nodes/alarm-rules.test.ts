@@ -41,7 +41,7 @@ function collector(id: string) {
   const node = helper.getNode(id) as Node;
   const got: Msg[] = [];
   const waiting: Array<(m: Msg) => void> = [];
-  node.on('input', (msg: Msg) => {
+  (node as unknown as NodeJS.EventEmitter).on('input', (msg: Msg) => {
     const w = waiting.shift();
     if (w) w(msg);
     else got.push(msg);
@@ -184,7 +184,9 @@ describe('alarm-rules and alarm-control nodes', function () {
     await load(NODES, flow({ source: 'file', path: file }));
     const rules = helper.getNode('rules') as Node;
     const errors: unknown[] = [];
-    rules.on('call:error', (call: unknown) => errors.push(call));
+    (rules as unknown as NodeJS.EventEmitter).on('call:error', (call: unknown) =>
+      errors.push(call),
+    );
     const evaluations = collector('evaluations');
     rules.receive({ topic: 'u4/300/temperature', payload: 'warm' } as never);
     const ev = (await evaluations.next()).evaluation as { ignored: string };
@@ -265,7 +267,9 @@ describe('alarm-rules and alarm-control nodes', function () {
     await load(NODES, flow({ source: 'inline', rules: hotRules(5) }));
     const ctl = helper.getNode('ctl') as Node;
     const errors: Array<{ args: unknown[] }> = [];
-    ctl.on('call:error', (call: { args: unknown[] }) => errors.push(call));
+    (ctl as unknown as NodeJS.EventEmitter).on('call:error', (call: { args: unknown[] }) =>
+      errors.push(call),
+    );
     ctl.receive({ payload: { action: 'acknowledge', alarmId: 'nope' } } as never);
     ctl.receive({ payload: { action: 'shelve', alarmId: 'x' } } as never);
     ctl.receive({ payload: { action: 'explode' } } as never);
