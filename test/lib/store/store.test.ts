@@ -15,7 +15,7 @@ import {
 } from '../../../lib/store/store';
 import { mariadb } from '../../support/services';
 
-const expectedTables = ['sensflow_meta'];
+const expectedTables = ['sensflow_meta', 'history_series', 'history_fields', 'history_points'];
 
 async function tableNames(store: Store): Promise<string[]> {
   const tables = await store.db.introspection.getTables();
