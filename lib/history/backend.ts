@@ -80,4 +80,3 @@ export interface HistoryBackend {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-

@@ -77,7 +77,8 @@ export class EmbeddedBackend implements HistoryBackend {
       }
       // Later rows win within a batch, as later points do in InfluxDB.
       const unique = new Map<string, Row>();
-      for (const row of rows) unique.set(`${row.series_id}\u0000${row.field}\u0000${row.time}`, row);
+      for (const row of rows)
+        unique.set(`${row.series_id}\u0000${row.field}\u0000${row.time}`, row);
       const all = [...unique.values()];
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < all.length; i += ROWS_PER_STATEMENT) {
@@ -203,7 +204,14 @@ export class EmbeddedBackend implements HistoryBackend {
         });
         return merge(groups, buckets, (a, b) => (b.at > a.at ? b : a));
       }
-      const rows = await sql<{ series_id: number; bucket: number; c: number; s: number; mn: number; mx: number }>`
+      const rows = await sql<{
+        series_id: number;
+        bucket: number;
+        c: number;
+        s: number;
+        mn: number;
+        mx: number;
+      }>`
         select series_id, ${bucket} as bucket, count(num) as c, sum(num) as s,
                min(num) as mn, max(num) as mx
         from history_points where ${filter} group by series_id, ${bucket}`.execute(this.db);

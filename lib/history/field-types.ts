@@ -61,7 +61,9 @@ export class FieldTyping {
   /** The typed field for `raw`, or a PointError saying why it cannot be written. */
   field(measurement: string, name: string, raw: unknown): TypedField {
     const declared = this.declaredType(measurement, name);
-    const field = declared ? coerce(declared, raw, measurement, name) : infer(raw, measurement, name);
+    const field = declared
+      ? coerce(declared, raw, measurement, name)
+      : infer(raw, measurement, name);
     const key = measurement + '\u0000' + name;
     const seen = this.learned.get(key);
     if (seen === undefined) this.learned.set(key, field.type);

@@ -69,7 +69,8 @@ export class InfluxBackend implements HistoryBackend {
         ? new https.Agent({ keepAlive: true, maxSockets: 4 })
         : new http.Agent({ keepAlive: true, maxSockets: 4 });
     if (spec.username) {
-      this.auth = 'Basic ' + Buffer.from(`${spec.username}:${spec.password ?? ''}`).toString('base64');
+      this.auth =
+        'Basic ' + Buffer.from(`${spec.username}:${spec.password ?? ''}`).toString('base64');
     }
     const config: ISingleHostConfig = {
       host: base.hostname,
@@ -102,22 +103,26 @@ export class InfluxBackend implements HistoryBackend {
       };
       if (this.auth) headers.authorization = this.auth;
       const send = this.writeUrl.protocol === 'https:' ? https.request : http.request;
-      const req = send(this.writeUrl, { method: 'POST', headers, agent: this.agent, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (err) => reject(new HistoryUnavailableError(errorMessage(err))));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve({ ok: true });
-          const text = Buffer.concat(chunks).toString('utf8');
-          const reason = influxError(text) || `HTTP ${status}`;
-          // 400: some points are bad (type conflict, unparsable, beyond
-          // retention); 413: too large. Anything else (auth, missing
-          // database, 5xx) is not the points' fault: keep them and retry.
-          if (status === 400 || status === 413) return resolve({ ok: false, reason });
-          reject(new HistoryUnavailableError(`InfluxDB answered ${status}: ${reason}`, status));
-        });
-      });
+      const req = send(
+        this.writeUrl,
+        { method: 'POST', headers, agent: this.agent, signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (err) => reject(new HistoryUnavailableError(errorMessage(err))));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve({ ok: true });
+            const text = Buffer.concat(chunks).toString('utf8');
+            const reason = influxError(text) || `HTTP ${status}`;
+            // 400: some points are bad (type conflict, unparsable, beyond
+            // retention); 413: too large. Anything else (auth, missing
+            // database, 5xx) is not the points' fault: keep them and retry.
+            if (status === 400 || status === 413) return resolve({ ok: false, reason });
+            reject(new HistoryUnavailableError(`InfluxDB answered ${status}: ${reason}`, status));
+          });
+        },
+      );
       req.on('error', (err) => reject(new HistoryUnavailableError(errorMessage(err))));
       req.end(body);
     });
@@ -174,7 +179,12 @@ export class InfluxBackend implements HistoryBackend {
     const has = (name: string) => policies.some((p) => p.name === name);
     const raw = this.spec.retentionPolicy || (setup.rawDuration ? 'raw' : undefined);
     if (raw && setup.rawDuration) {
-      const options = { database: db, duration: setup.rawDuration, replication: 1, isDefault: true };
+      const options = {
+        database: db,
+        duration: setup.rawDuration,
+        replication: 1,
+        isDefault: true,
+      };
       if (has(raw)) await this.influx.alterRetentionPolicy(raw, options);
       else await this.influx.createRetentionPolicy(raw, options);
     }
@@ -190,7 +200,8 @@ export class InfluxBackend implements HistoryBackend {
         `SELECT mean(*) INTO ${escape.quoted(db)}.${escape.quoted(rp)}.:MEASUREMENT` +
         ` FROM ${from} GROUP BY time(${interval}), *`;
       const existing = await this.influx.showContinousQueries(db);
-      if (existing.some((q: { name: string }) => q.name === name)) await this.influx.dropContinuousQuery(name, db);
+      if (existing.some((q: { name: string }) => q.name === name))
+        await this.influx.dropContinuousQuery(name, db);
       await this.influx.createContinuousQuery(name, select, db);
     }
   }

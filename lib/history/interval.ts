@@ -28,7 +28,12 @@ export function bucketCount(from: number, to: number, intervalMs: number): numbe
  * The interval for [from, to): `wanted` when it keeps to `maxPoints` buckets,
  * else the smallest nice interval that does. maxPoints is at least 2.
  */
-export function chooseInterval(from: number, to: number, maxPoints: number, wanted?: number): number {
+export function chooseInterval(
+  from: number,
+  to: number,
+  maxPoints: number,
+  wanted?: number,
+): number {
   // width ≥ span/(n-1) gives at most n buckets, however they are aligned.
   const least = Math.max(1, Math.ceil((to - from) / (maxPoints - 1)));
   if (wanted !== undefined && wanted >= least) return wanted;

@@ -31,8 +31,10 @@ export function quoteString(value: string): string {
  */
 export function checkName(what: string, name: string): void {
   if (name.length === 0) throw new PointError(`${what} is empty`);
-  if (/[\r\n]/.test(name)) throw new PointError(`${what} ${JSON.stringify(name)} contains a line break`);
-  if (name.includes('\\')) throw new PointError(`${what} ${JSON.stringify(name)} contains a backslash`);
+  if (/[\r\n]/.test(name))
+    throw new PointError(`${what} ${JSON.stringify(name)} contains a line break`);
+  if (name.includes('\\'))
+    throw new PointError(`${what} ${JSON.stringify(name)} contains a backslash`);
   if (name.length > 32_768) throw new PointError(`${what} is longer than 32768 characters`);
 }
 
@@ -209,4 +211,3 @@ export function seriesKey(point: Pick<ParsedPoint, 'measurement' | 'tags'>): str
   }
   return key;
 }
-

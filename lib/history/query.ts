@@ -36,7 +36,9 @@ export function planQuery(request: HistoryRequest, now: number): SeriesQuery {
   const field = text(request.field, 'field') || 'value';
   const aggregation = (text(request.aggregation, 'aggregation') || 'mean') as Aggregation;
   if (!AGGREGATIONS.includes(aggregation)) {
-    throw new QueryError(`aggregation must be one of ${AGGREGATIONS.join(', ')}, not ${aggregation}`);
+    throw new QueryError(
+      `aggregation must be one of ${AGGREGATIONS.join(', ')}, not ${aggregation}`,
+    );
   }
   const to = request.to === undefined || request.to === '' ? now : time(request.to, 'to');
   let from: number;
@@ -47,13 +49,20 @@ export function planQuery(request: HistoryRequest, now: number): SeriesQuery {
   } else from = time(request.from, 'from');
   if (!(from < to)) throw new QueryError('the range is empty: "from" must be before "to"');
 
-  const maxPoints = request.maxPoints === undefined || request.maxPoints === '' ? DEFAULT_MAX_POINTS : Number(request.maxPoints);
+  const maxPoints =
+    request.maxPoints === undefined || request.maxPoints === ''
+      ? DEFAULT_MAX_POINTS
+      : Number(request.maxPoints);
   if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
     throw new QueryError('maxPoints must be a whole number from 2 to 100000');
   }
   let wanted: number | undefined;
   if (typeof request.interval === 'number') wanted = request.interval;
-  else if (typeof request.interval === 'string' && request.interval !== '' && request.interval !== 'auto') {
+  else if (
+    typeof request.interval === 'string' &&
+    request.interval !== '' &&
+    request.interval !== 'auto'
+  ) {
     wanted = duration(request.interval, 'interval');
   }
   if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) {
@@ -89,7 +98,9 @@ export interface ChartPoint {
 
 /** A name per series: the groupBy tag values, or the measurement (and field). */
 export function seriesLabel(query: SeriesQuery, series: Series): string {
-  const values = query.groupBy.map((t) => series.tags[t]).filter((v) => v !== undefined && v !== '');
+  const values = query.groupBy
+    .map((t) => series.tags[t])
+    .filter((v) => v !== undefined && v !== '');
   if (values.length > 0) return values.join(' ');
   return query.field === 'value' ? query.measurement : `${query.measurement}.${query.field}`;
 }
@@ -122,7 +133,8 @@ function time(value: unknown, name: string): number {
   let ms = NaN;
   if (typeof value === 'number') ms = value;
   else if (value instanceof Date) ms = value.getTime();
-  else if (typeof value === 'string') ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
+  else if (typeof value === 'string')
+    ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw new QueryError(`${name} is not a time (epoch ms or ISO 8601)`);
   return ms;
 }

@@ -39,7 +39,11 @@ export interface Converted {
 /** Topic segments that become tags (topics.md: site, building, room, kind). */
 const SEGMENT_TAGS = ['site', 'building', 'room', 'kind'] as const;
 /** sensOCampus sensor payload keys kept as tags rather than fields. */
-const PAYLOAD_TAGS: Record<string, string> = { value_units: 'unit', unitID: 'unitID', subID: 'subID' };
+const PAYLOAD_TAGS: Record<string, string> = {
+  value_units: 'unit',
+  unitID: 'unitID',
+  subID: 'subID',
+};
 
 export function convertMessage(msg: ReadingMessage, options: ReadingOptions): Converted {
   const lines: string[] = [];
@@ -135,7 +139,10 @@ function toPoint(
 }
 
 /** Tags of the whole message: the node's, then segments, deviceId, msg.tags. */
-function messageTags(msg: ReadingMessage, nodeTags: Record<string, string>): Record<string, string> {
+function messageTags(
+  msg: ReadingMessage,
+  nodeTags: Record<string, string>,
+): Record<string, string> {
   const tags: Record<string, string> = { ...nodeTags };
   if (isPlainObject(msg.segments)) {
     const segments = msg.segments as Record<string, unknown>;
@@ -178,5 +185,7 @@ function segmentKind(segments: unknown): string | undefined {
 }
 
 function isPlainObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+  );
 }

@@ -23,8 +23,6 @@ export interface SpoolOptions {
   /** Segment size; defaults to a quarter of the limit, between 64 KiB and 8 MiB. */
   segmentBytes?: number;
   clock: Clock;
-  /** Called with the number of unsent points dropped to stay under the limit. */
-  onDrop?: (points: number) => void;
 }
 
 export interface SpoolPosition {
@@ -92,10 +90,13 @@ export class Spool {
   private readonly segmentBytes: number;
   /** Called whenever points become readable. */
   onData?: () => void;
+  /** Called with the number of unsent points dropped to stay under the limit. */
+  onDrop?: (points: number) => void;
 
   private constructor(private readonly options: SpoolOptions) {
     this.segmentBytes =
-      options.segmentBytes ?? Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
+      options.segmentBytes ??
+      Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
   }
 
   static async open(options: SpoolOptions): Promise<Spool> {
@@ -166,7 +167,8 @@ export class Spool {
       const index = this.segments.findIndex((s) => s.seq >= seq);
       if (index < 0) break;
       const segment = this.segments[index];
-      if (segment.seq !== seq) ({ seq, offset, consumed } = { seq: segment.seq, offset: 0, consumed: 0 });
+      if (segment.seq !== seq)
+        ({ seq, offset, consumed } = { seq: segment.seq, offset: 0, consumed: 0 });
       if (offset >= segment.bytes) {
         if (index === this.segments.length - 1) break;
         ({ seq, offset, consumed } = { seq: this.segments[index + 1].seq, offset: 0, consumed: 0 });
@@ -204,7 +206,10 @@ export class Spool {
     this.inFlight = undefined;
     const end = batch.end;
     // Overflow may have dropped what this batch covered meanwhile.
-    if (end.seq < this.cursor.seq || (end.seq === this.cursor.seq && end.offset <= this.cursor.offset)) {
+    if (
+      end.seq < this.cursor.seq ||
+      (end.seq === this.cursor.seq && end.offset <= this.cursor.offset)
+    ) {
       return;
     }
     this.pendingPoints -= batch.count;
@@ -325,7 +330,8 @@ export class Spool {
         if (writing.bytes > 0 && !this.closed) await this.rotate();
         break;
       }
-      const lost = victim.seq === this.cursor.seq ? victim.points - this.cursor.consumed : victim.points;
+      const lost =
+        victim.seq === this.cursor.seq ? victim.points - this.cursor.consumed : victim.points;
       if (victim.seq >= this.cursor.seq) {
         dropped += lost;
         this.pendingPoints -= lost;
@@ -340,7 +346,7 @@ export class Spool {
       this.droppedPoints += dropped;
       this.trimMarkers();
       await this.saveCursor();
-      this.options.onDrop?.(dropped);
+      this.onDrop?.(dropped);
     }
   }
 
@@ -380,11 +386,13 @@ export class Spool {
   /** Saves the cursor, one save at a time (no fsync: a lost cursor only resends). */
   private saveCursor(): Promise<void> {
     const file = path.join(this.options.dir, 'cursor.json');
-    this.saving = this.saving.catch(() => undefined).then(async () => {
-      const { seq, offset } = this.cursor;
-      await writeFile(file + '.tmp', JSON.stringify({ seq, offset }), { mode: 0o600 });
-      await rename(file + '.tmp', file);
-    });
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        const { seq, offset } = this.cursor;
+        await writeFile(file + '.tmp', JSON.stringify({ seq, offset }), { mode: 0o600 });
+        await rename(file + '.tmp', file);
+      });
     return this.saving;
   }
 
