@@ -109,6 +109,11 @@ export class HistoryWriter {
     });
   }
 
+  /** Resolves when no batch is being read or written (for tests and benchmarks). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /**
    * Stops: tries for up to `graceMs` to send what is pending (not at all when
    * the backend is failing), then closes the spool. Whatever is left stays on
@@ -116,7 +121,7 @@ export class HistoryWriter {
    */
   async close(graceMs = 2000): Promise<void> {
     if (this.stopped) return;
-    if (this.failures === 0 && this.options.spool.pending > 0) {
+    if (graceMs > 0 && this.failures === 0 && this.options.spool.pending > 0) {
       this.draining = true;
       const timeout = new Promise<void>((resolve) => {
         const timer = this.options.clock.setTimeout(resolve, graceMs);
