@@ -4,25 +4,36 @@
 // message (a ring of batches); finding, which happens only for refused
 // points, scans it.
 
+interface Entry<T> {
+  lines: string[];
+  origin: T;
+}
+
 export class RecentOrigins<T> {
-  private entries: Array<{ lines: string[]; origin: T }> = [];
+  private ring: Array<Entry<T> | undefined> = [];
+  private head = 0;
   private held = 0;
 
-  /** `limit`: how many points to remember. */
-  constructor(private readonly limit = 20_000) {}
+  /** `limit`: how many points to remember, at least. */
+  constructor(private readonly limit = 20_000) {
+    this.ring = new Array<Entry<T> | undefined>(limit).fill(undefined);
+  }
 
   add(lines: string[], origin: T): void {
-    this.entries.push({ lines, origin });
+    // One slot per message; a full ring overwrites the oldest message.
+    const old = this.ring[this.head];
+    if (old) this.held -= old.lines.length;
+    this.ring[this.head] = { lines, origin };
     this.held += lines.length;
-    while (this.held > this.limit && this.entries.length > 1) {
-      this.held -= this.entries.shift()!.lines.length;
-    }
+    this.head = (this.head + 1) % this.limit;
   }
 
   /** The origin of `line`, newest first, if still remembered. */
   find(line: string): T | undefined {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      if (this.entries[i].lines.includes(line)) return this.entries[i].origin;
+    for (let k = 1; k <= this.limit; k++) {
+      const entry = this.ring[(this.head - k + this.limit) % this.limit];
+      if (!entry) return undefined;
+      if (entry.lines.includes(line)) return entry.origin;
     }
     return undefined;
   }
