@@ -12,19 +12,15 @@ interface Entry<T> {
 export class RecentOrigins<T> {
   private ring: Array<Entry<T> | undefined> = [];
   private head = 0;
-  private held = 0;
 
-  /** `limit`: how many points to remember, at least. */
+  /** `limit`: how many messages to remember. */
   constructor(private readonly limit = 20_000) {
     this.ring = new Array<Entry<T> | undefined>(limit).fill(undefined);
   }
 
   add(lines: string[], origin: T): void {
     // One slot per message; a full ring overwrites the oldest message.
-    const old = this.ring[this.head];
-    if (old) this.held -= old.lines.length;
     this.ring[this.head] = { lines, origin };
-    this.held += lines.length;
     this.head = (this.head + 1) % this.limit;
   }
 

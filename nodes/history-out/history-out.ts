@@ -21,7 +21,6 @@ interface HistoryOutDef extends NodeDef {
 export = function (RED: NodeAPI) {
   function HistoryOut(this: Node, def: HistoryOutDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
     const store = RED.nodes.getNode(def.store) as HistoryStoreNode | null;
     let declared: FieldTypeMap;
     let tags: Record<string, string>;
@@ -37,11 +36,11 @@ export = function (RED: NodeAPI) {
       maxFutureMs = minutes * 60_000;
     } catch (err) {
       setupError = err instanceof Error ? err : new Error(String(err));
-      node.status({ fill: 'red', shape: 'ring', text: setupError.message });
+      this.status({ fill: 'red', shape: 'ring', text: setupError.message });
     }
     let typing: FieldTyping | undefined;
 
-    node.on('input', async (msg: NodeMessageInFlow, _send, done) => {
+    this.on('input', async (msg: NodeMessageInFlow, _send, done) => {
       try {
         if (setupError || !store) throw setupError;
         const history = await store.history();
@@ -56,7 +55,8 @@ export = function (RED: NodeAPI) {
         });
         if (lines.length > 0) {
           store.origins.add(lines, {
-            report: (reason) => node.error(`${RED._('history-out.errors.rejected')}: ${reason}`, msg),
+            report: (reason) =>
+              this.error(`${RED._('history-out.errors.rejected')}: ${reason}`, msg),
           });
           await history.writer.accept(lines);
         }
@@ -76,14 +76,14 @@ export = function (RED: NodeAPI) {
         const status = storeStatus(RED, state);
         if (status.text === shown) return;
         shown = status.text;
-        node.status(status);
+        this.status(status);
       });
       store
         .history()
         .catch((err: unknown) =>
-          node.status({ fill: 'red', shape: 'ring', text: errorMessage(err) }),
+          this.status({ fill: 'red', shape: 'ring', text: errorMessage(err) }),
         );
-      node.on('close', () => unwatch());
+      this.on('close', () => unwatch());
     }
   }
   RED.nodes.registerType('history-out', HistoryOut);

@@ -28,7 +28,6 @@ type QueryMessage = NodeMessageInFlow &
 export = function (RED: NodeAPI) {
   function HistoryQuery(this: Node, def: HistoryQueryDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
     const store = RED.nodes.getNode(def.store) as HistoryStoreNode | null;
     let tags: unknown;
     let setupError: Error | undefined;
@@ -37,10 +36,10 @@ export = function (RED: NodeAPI) {
       tags = def.tags ? JSON.parse(def.tags) : undefined;
     } catch (err) {
       setupError = err instanceof Error ? err : new Error(String(err));
-      node.status({ fill: 'red', shape: 'ring', text: setupError.message });
+      this.status({ fill: 'red', shape: 'ring', text: setupError.message });
     }
 
-    node.on('input', async (msg: QueryMessage, send, done) => {
+    this.on('input', async (msg: QueryMessage, send, done) => {
       try {
         if (setupError || !store) throw setupError;
         const pick = (key: keyof HistoryRequest, own: unknown) =>
@@ -74,7 +73,7 @@ export = function (RED: NodeAPI) {
           intervalMs: query.intervalMs,
           series,
         };
-        node.status({
+        this.status({
           fill: 'green',
           shape: 'dot',
           text: RED._('history-query.status.done', {
@@ -85,7 +84,7 @@ export = function (RED: NodeAPI) {
         send(msg);
         done();
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: errorMessage(err) });
+        this.status({ fill: 'red', shape: 'ring', text: errorMessage(err) });
         done(err instanceof Error ? err : new Error(errorMessage(err)));
       }
     });

@@ -69,17 +69,16 @@ function setupFrom(def: HistoryStoreDef): InfluxSetup | undefined {
 export = function (RED: NodeAPI) {
   function HistoryStore(this: HistoryStoreNode & { precision: Precision }, def: HistoryStoreDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
     const userDir = RED.settings.userDir ?? process.cwd();
-    node.precision = PRECISIONS.includes(def.precision as Precision)
+    this.precision = PRECISIONS.includes(def.precision as Precision)
       ? (def.precision as Precision)
       : 'ms';
-    (node as { origins: RecentOrigins<PointOrigin> }).origins = new RecentOrigins<PointOrigin>();
+    (this as { origins: RecentOrigins<PointOrigin> }).origins = new RecentOrigins<PointOrigin>();
     const logger: Logger = {
-      error: (m) => node.error(m),
-      warn: (m) => node.warn(m),
-      info: (m) => node.log(m),
-      debug: (m) => node.debug(m),
+      error: (m) => this.error(m),
+      warn: (m) => this.warn(m),
+      info: (m) => this.log(m),
+      debug: (m) => this.debug(m),
     };
     const opening: Promise<History> = (async () => {
       const spec = historySpecFrom(
@@ -88,8 +87,8 @@ export = function (RED: NodeAPI) {
           url: def.url,
           database: def.database,
           retentionPolicy: def.retentionPolicy,
-          username: node.credentials?.username,
-          password: node.credentials?.password,
+          username: this.credentials?.username,
+          password: this.credentials?.password,
         },
         userDir,
       );
@@ -98,29 +97,29 @@ export = function (RED: NodeAPI) {
       return openHistory({
         spec,
         setup: spec.kind === 'influxdb' ? setupFrom(def) : undefined,
-        spoolDir: path.join(spool.dir, node.id.replace(/[^A-Za-z0-9._-]/g, '_')),
+        spoolDir: path.join(spool.dir, this.id.replace(/[^A-Za-z0-9._-]/g, '_')),
         spoolMaxBytes: spoolMb ? spoolMb * 1024 * 1024 : spool.maxBytes,
-        name: node.id,
+        name: this.id,
         clock: systemClock,
         logger,
         batchSize: count(def.batchSize, 'batchSize'),
         flushIntervalMs: count(def.flushInterval, 'flushInterval'),
         onRejected: (rejected) => {
           for (const { line, reason } of rejected) {
-            const origin = node.origins.find(line);
+            const origin = this.origins.find(line);
             if (origin) origin.report(reason);
-            else node.warn(RED._('history-store.errors.rejected', { reason, line }));
+            else this.warn(RED._('history-store.errors.rejected', { reason, line }));
           }
         },
       });
     })();
     opening.catch((err: unknown) =>
-      node.error(RED._('history-store.errors.open', { error: errorMessage(err) })),
+      this.error(RED._('history-store.errors.open', { error: errorMessage(err) })),
     );
-    node.history = () => opening;
+    this.history = () => opening;
 
     const listeners = new Set<(state: WriterState) => void>();
-    node.watch = (listener) => {
+    this.watch = (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     };
@@ -136,7 +135,7 @@ export = function (RED: NodeAPI) {
     }, 1000);
     ticker.unref();
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(ticker);
       listeners.clear();
       opening.then((history) => history.close()).then(done, done);
