@@ -14,6 +14,7 @@
  *  - Embedded MQTT broker
  *  - Device protocols
  *  - External services (MQTT broker, MySQL/MariaDB, InfluxDB)
+ *  - History
  *  - Operations and logging
  *
  * A value that cannot be parsed stops the start with one line naming the
@@ -135,6 +136,24 @@ export interface SensflowSettings {
   };
 
   /*******************************************************************************
+   * History
+   *  - the default history is InfluxDB when SENSFLOW_INFLUX_URL is set, else
+   *    the embedded store;
+   *  - every point is first appended to an on-disk spool (fsynced before the
+   *    message is acknowledged) and sent from there, so InfluxDB may be down
+   *    for a while; when the spool reaches its limit, the oldest unsent
+   *    points are dropped (counted in sensflow_history_points_dropped_total).
+   ******************************************************************************/
+
+  history: {
+    /** Folder of the spools, one sub-folder per history-store node.
+     *  SENSFLOW_HISTORY_SPOOL_DIR, default `$SENSFLOW_HOME/history-spool`. */
+    spoolDir: string;
+    /** Size limit of each spool in bytes. SENSFLOW_HISTORY_SPOOL_MB, default 512 (MiB). */
+    spoolMaxBytes: number;
+  };
+
+  /*******************************************************************************
    * Operations and logging
    ******************************************************************************/
 
@@ -193,8 +212,10 @@ function identifier(env: Env, name: string, fallback: string): string {
 export function loadSettings(env: Env = process.env, cwd = process.cwd()): SensflowSettings {
   const mqttTls = tlsPair(env, 'SENSFLOW_MQTT_TLS_KEY', 'SENSFLOW_MQTT_TLS_CERT', cwd);
   const staticDir = read(env, 'SENSFLOW_HTTP_STATIC');
+  const home = path.resolve(cwd, read(env, 'SENSFLOW_HOME') ?? '.sensflow');
+  const spoolDir = read(env, 'SENSFLOW_HISTORY_SPOOL_DIR');
   return {
-    home: path.resolve(cwd, read(env, 'SENSFLOW_HOME') ?? '.sensflow'),
+    home,
     instanceId: identifier(env, 'SENSFLOW_INSTANCE_ID', 'sensflow-1'),
     site: identifier(env, 'SENSFLOW_SITE', 'UT3'),
     http: {
@@ -223,6 +244,10 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
       mqttUrl: url(env, 'SENSFLOW_MQTT_URL', ['mqtt', 'mqtts', 'ws', 'wss']),
       mysqlUrl: databaseUrl(env, 'SENSFLOW_MYSQL_URL', ['mysql', 'mariadb']),
       influxUrl: databaseUrl(env, 'SENSFLOW_INFLUX_URL', ['http', 'https']),
+    },
+    history: {
+      spoolDir: spoolDir ? path.resolve(cwd, spoolDir) : path.join(home, 'history-spool'),
+      spoolMaxBytes: integer(env, 'SENSFLOW_HISTORY_SPOOL_MB', 512, 1, 1024 * 1024) * 1024 * 1024,
     },
     logLevel: oneOf(env, 'SENSFLOW_LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutSeconds: integer(env, 'SENSFLOW_SHUTDOWN_TIMEOUT', 5, 1, 600),

@@ -19,6 +19,21 @@ describe('settings', () => {
     assert.equal(s.external.influxUrl, undefined);
     assert.equal(s.site, 'UT3');
     assert.equal(s.shutdownTimeoutSeconds, 5);
+    assert.equal(s.history.spoolDir, '/srv/app/.sensflow/history-spool');
+    assert.equal(s.history.spoolMaxBytes, 512 * 1024 * 1024);
+  });
+
+  it('takes the history spool folder and limit, and names a bad limit', () => {
+    const s = loadSettings(
+      { SENSFLOW_HISTORY_SPOOL_DIR: 'spool', SENSFLOW_HISTORY_SPOOL_MB: '64' },
+      '/srv/app',
+    );
+    assert.equal(s.history.spoolDir, '/srv/app/spool');
+    assert.equal(s.history.spoolMaxBytes, 64 * 1024 * 1024);
+    assert.throws(
+      () => loadSettings({ SENSFLOW_HISTORY_SPOOL_MB: '0' }),
+      /SENSFLOW_HISTORY_SPOOL_MB/,
+    );
   });
 
   it('takes every value from its SENSFLOW_* variable', () => {

@@ -22,6 +22,9 @@ const expectedTables = [
   'devices',
   'dashboard_users',
   'registry_changes',
+  'history_series',
+  'history_fields',
+  'history_points',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {
