@@ -5,6 +5,9 @@ import { StoreUnavailableError } from '../../lib/store/store';
 import { errorMessage } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
+import { customersCommand } from './commands/customers';
+import { devicesCommand } from './commands/devices';
+import { usersCommand } from './commands/users';
 import { startCommand } from './commands/start';
 import { UsageError } from './usage';
 
@@ -19,6 +22,13 @@ export const commands: Record<string, Command> = {
     run: startCommand,
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
+  devices: {
+    summary:
+      'device registry: add, list, show, update, disable, enable, remove, reset-credentials, import, export, provision',
+    run: devicesCommand,
+  },
+  customers: { summary: 'customers: add, list, remove', run: customersCommand },
+  users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
   version: {
     summary: 'print the version',
     run: async () => {
