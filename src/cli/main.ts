@@ -8,7 +8,6 @@ import { adminCommand } from './commands/admin';
 import { customersCommand } from './commands/customers';
 import { devicesCommand } from './commands/devices';
 import { usersCommand } from './commands/users';
-import { startCommand } from './commands/start';
 import { UsageError } from './usage';
 
 export interface Command {
@@ -19,7 +18,8 @@ export interface Command {
 export const commands: Record<string, Command> = {
   start: {
     summary: 'run the Sensflow server (editor, dashboard, broker, APIs)',
-    run: startCommand,
+    // Loaded on use: it brings Node-RED, which the registry commands do not need.
+    run: async (args) => (await import('./commands/start')).startCommand(args),
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
   devices: {
