@@ -105,6 +105,9 @@ export class Registry implements DeviceDirectory {
     const serial = input.serial === undefined ? generateSerial() : check.checkSerial(input.serial);
     const now = this.clock.now();
     const changes = await this.write(async (trx, changed) => {
+      // Said plainly: a clashing id would otherwise be reported on any of its keys.
+      if (await trx.selectFrom('devices').select('id').where('id', '=', id).executeTakeFirst())
+        throw conflict('id', `device ${id} already exists`);
       const fields = await checkedDeviceFields(trx, { ...input, uidType });
       await trx
         .insertInto('devices')

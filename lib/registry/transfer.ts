@@ -49,6 +49,7 @@ export interface ExportedDevice {
   lastSeen: number | null;
   lastStatus: unknown;
   createdAt: number;
+  updatedAt: number;
 }
 
 type Line =
@@ -143,6 +144,7 @@ export async function* exportRegistry(
       lastSeen: r.last_seen === null ? null : Number(r.last_seen),
       lastStatus: r.last_status === null ? null : JSON.parse(r.last_status),
       createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
     };
     yield JSON.stringify({ device } satisfies Line);
   }
@@ -252,7 +254,7 @@ export async function importRegistry(
                 ? null
                 : check.checkJsonObject(`${at}/lastStatus`, d.lastStatus, check.MAX_STATUS_BYTES),
             created_at: typeof d.createdAt === 'number' ? d.createdAt : now,
-            updated_at: now,
+            updated_at: typeof d.updatedAt === 'number' ? d.updatedAt : now,
           })
           .execute();
         await record(id, 'added');
