@@ -177,6 +177,10 @@ async function list(rest: string[]) {
   });
   if (values.enabled !== undefined && !['true', 'false'].includes(values.enabled))
     throw new UsageError('--enabled takes true or false');
+  for (const name of ['limit', 'offset'] as const) {
+    if (values[name] !== undefined && !/^\d{1,9}$/.test(values[name]!))
+      throw new UsageError(`--${name} takes a whole number`);
+  }
   const page = await withRegistry(({ registry }) =>
     registry.listDevices({
       customerId: values.customer,
