@@ -12,6 +12,8 @@ import type { Store } from '../../lib/store/store';
 import type { Logger } from '../../lib/util/log';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
+import { registryExtension } from './registry-extension';
+import { historyExtension } from './history';
 import { alarmsApi } from './alarms-api';
 
 export interface LauncherContext {
@@ -41,4 +43,4 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-export const extensions: Extension[] = [alarmsApi];
+export const extensions: Extension[] = [registryExtension, historyExtension, alarmsApi];

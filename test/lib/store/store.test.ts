@@ -25,6 +25,9 @@ const expectedTables = [
   'rule_alarms',
   'rule_alarm_transitions',
   'rule_state',
+  'history_series',
+  'history_fields',
+  'history_points',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {
