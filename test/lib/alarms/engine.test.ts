@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileRuleFile } from '../../../lib/alarms/rules';
+import type { WatchdogEvent } from '../../../lib/registry/watchdog';
 import { FakeClock } from '../../support/fake-clock';
 import { MemoryDirectory } from '../../support/memory-directory';
 import { ROOT } from '../../support/sensflow-process';
@@ -327,14 +328,19 @@ describe('alarm engine', () => {
         sets: [compileRuleFile(text, 'devices.json', 'devices', ops)],
         directory: new MemoryDirectory([{ id: 'mkr-01', customerId: 'acme', location: 'u4/302' }]),
       });
-      await r.send({
-        payload: { deviceId: 'mkr-01', state: 'outdated', lastSeen: clock.now() - 31 * MIN },
-      });
+      // The device-watchdog node's events, as its domain types them.
+      const outdated: WatchdogEvent = {
+        deviceId: 'mkr-01',
+        state: 'outdated',
+        lastSeen: clock.now() - 31 * MIN,
+      };
+      await r.send({ topic: 'mkr-01', payload: outdated });
       assert.deepEqual(events(), ['raise:active_unack']);
       assert.equal(r.changes[0].alarm.severity, 'warning');
       assert.equal(r.changes[0].alarm.customerId, 'acme');
       assert.equal(r.changes[0].alarm.subject, 'mkr-01');
-      await r.send({ payload: { deviceId: 'mkr-01', state: 'back', lastSeen: clock.now() } });
+      const back: WatchdogEvent = { deviceId: 'mkr-01', state: 'back', lastSeen: clock.now() };
+      await r.send({ topic: 'mkr-01', payload: back });
       assert.deepEqual(events(), ['raise:active_unack', 'clear:cleared_unack']);
     });
   });

@@ -143,6 +143,8 @@ describe('alarms REST API (in process)', () => {
   });
 });
 
+const API_TOKEN = 'alarms-api-token-0123456789';
+
 describe('alarms REST API (real server)', function () {
   this.timeout(120_000);
   let sf: SensflowProcess;
@@ -152,6 +154,7 @@ describe('alarms REST API (real server)', function () {
     sf = await startSensflowProcess({
       ...(await testEnv()),
       SENSFLOW_ADMIN_PASSWORD: 'alarms-api-password',
+      SENSFLOW_API_TOKEN: API_TOKEN,
     });
     token = await adminToken(sf.url, 'admin', 'alarms-api-password');
   });
@@ -169,9 +172,17 @@ describe('alarms REST API (real server)', function () {
       },
     });
 
-  it('needs the admin login', async () => {
+  it('needs the admin login or the API token', async () => {
     assert.equal((await fetch(new URL('api/v1/alarms', sf.url))).status, 401);
     assert.equal((await api('')).status, 200);
+    const withToken = await fetch(new URL('api/v1/alarms?state=all', sf.url), {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    assert.equal(withToken.status, 200);
+    const wrong = await fetch(new URL('api/v1/alarms', sf.url), {
+      headers: { authorization: 'Bearer not-the-token-at-all' },
+    });
+    assert.equal(wrong.status, 401);
   });
 
   it('sees and acknowledges the alarm a deployed alarm-rules node raises', async () => {
