@@ -43,6 +43,4 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-// The alarms API comes before the registry's: that one answers 404 for any
-// other path under /api/v1.
 export const extensions: Extension[] = [alarmsApi, registryExtension, historyExtension];

@@ -185,6 +185,15 @@ describe('alarms REST API (real server)', function () {
     assert.equal(wrong.status, 401);
   });
 
+  it('shares /api/v1 with the registry API, and answers an unknown path with a JSON 404', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    assert.equal((await fetch(new URL('api/v1/devices', sf.url), { headers: auth })).status, 200);
+    assert.equal((await api('')).status, 200);
+    const unknown = await fetch(new URL('api/v1/nothing-here', sf.url), { headers: auth });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await unknown.json(), { error: 'no such API endpoint' });
+  });
+
   it('sees and acknowledges the alarm a deployed alarm-rules node raises', async () => {
     const rules = JSON.stringify({
       rules: [
