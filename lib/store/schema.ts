@@ -2,6 +2,7 @@
 // its tables in a schema file of its own and adds it to `Database` here, with
 // a migration that creates them (migrations/).
 //
+import type { EotTables } from '../eot/schema';
 import type { RegistryTables } from '../registry/schema';
 
 // Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
@@ -18,4 +19,4 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables & RegistryTables;
+export type Database = CoreTables & RegistryTables & EotTables;

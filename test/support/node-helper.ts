@@ -8,7 +8,8 @@ import helper from 'node-red-node-test-helper';
 // A user dir of its own, so nodes that keep files (secrets, spools) never
 // write into the working tree.
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-nodes-'));
-helper.init(require.resolve('node-red'), { userDir });
+// The helper's types demand uiPort and uiHost, which it sets itself.
+helper.init(require.resolve('node-red'), { userDir } as Parameters<typeof helper.init>[1]);
 
 export { helper };
 

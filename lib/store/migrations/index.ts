@@ -8,8 +8,10 @@
 import { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as registry from './0100_registry';
+import * as eot from './0200_eot';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0100_registry': registry,
+  '0200_eot': eot,
 };

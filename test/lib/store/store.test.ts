@@ -22,6 +22,11 @@ const expectedTables = [
   'devices',
   'dashboard_users',
   'registry_changes',
+  'device_events',
+  'device_alarms',
+  'eot_queue',
+  'eot_auth_replay',
+  'eot_login_failures',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {
