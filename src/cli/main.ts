@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../../lib/store/store';
 import { errorMessage } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
+import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 import { UsageError } from './usage';
 
@@ -19,6 +20,10 @@ export const commands: Record<string, Command> = {
     run: startCommand,
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
+  simulate: {
+    summary: 'simulated devices: `simulate eot --devices N --rate R` (see README)',
+    run: simulateCommand,
+  },
   version: {
     summary: 'print the version',
     run: async () => {

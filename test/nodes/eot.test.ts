@@ -2,6 +2,7 @@
 // eot-server listens and logs devices in, eot-in hands their frames to the
 // flow (filtered), eot-out sends frames and fails for unknown or foreign devices.
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,7 +168,10 @@ describe('EOT nodes', function () {
   it('fails the message when the device is unknown, of another customer, or the payload is bad', async () => {
     const out = helper.getNode('out1');
     const errors: string[] = [];
-    out.on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    // The test helper reports each node.error call as a 'call:error' event.
+    (out as unknown as EventEmitter).on('call:error', (call: { args: unknown[] }) =>
+      errors.push(String(call.args[0])),
+    );
     const cases = [
       { destination: 'nobody', type: 'MSG', fields: ['x'] },
       { destination: 'gx-1', type: 'MSG', fields: ['x'], customer: 'acme' },
