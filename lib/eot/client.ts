@@ -43,25 +43,33 @@ export class EotClient extends EventEmitter<{ frame: [Frame]; close: [] }> {
   ) {
     super();
     this.framer = new Framer(codec.maxFrameBytes);
-    socket.on('data', (chunk: Buffer) => {
-      this.framer.push(chunk, (raw) => {
-        let frame: Frame;
-        try {
-          frame = decode(raw, this.codec);
-        } catch {
-          return;
-        }
-        const i = this.waiters.findIndex((w) => w.match(frame));
-        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
-        else if (this.listenerCount('frame') > 0) this.emit('frame', frame);
-        else if (this.backlog.length < 10_000) this.backlog.push(frame);
-      });
-    });
+    socket.on('data', this.onData);
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
       this.emit('close');
     });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.framer.push(chunk, (raw) => {
+      let frame: Frame;
+      try {
+        frame = decode(raw, this.codec);
+      } catch {
+        return;
+      }
+      const i = this.waiters.findIndex((w) => w.match(frame));
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
+      else if (this.listenerCount('frame') > 0) this.emit('frame', frame);
+      else if (this.backlog.length < 10_000) this.backlog.push(frame);
+    });
+  };
+
+  /** Stops reading frames: the caller reads the logged-in socket itself (benchmarks). */
+  detach(): net.Socket {
+    this.socket.off('data', this.onData);
+    return this.socket;
   }
 
   /** Connects and resolves once the server's HELLO arrived. */

@@ -41,6 +41,7 @@ export class Connection {
   heldBytes = 0;
   /** Counted among its address's connections still logging in. */
   countedHandshake = true;
+  corked = false;
   private readonly framer: Framer;
 
   get closed(): boolean {
@@ -70,6 +71,12 @@ export class Connection {
   /** Sends bytes; closes the connection instead when too much already waits. */
   write(bytes: Buffer, type: string, done?: (err?: Error | null) => void): boolean {
     if (this.state === 'closed') return false;
+    if (!this.corked) {
+      // Frames written in one turn of the event loop leave in one system call.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
     this.socket.write(bytes, done);
     bytesOut.inc(bytes.length);
     countFrameOut(type);
@@ -182,3 +189,8 @@ export class Connection {
 }
 
 function noop(): void {}
+
+function uncork(conn: Connection): void {
+  conn.corked = false;
+  conn.socket.uncork();
+}

@@ -135,6 +135,7 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     try {
       if (o.port !== undefined) {
         this.tcp = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+        if (o.maxConnections > 0) this.tcp.maxConnections = o.maxConnections;
         await listen(this.tcp, o.port, o.host);
       }
       if (o.tls) {
@@ -144,6 +145,8 @@ export class EotServer extends EventEmitter<EotServerEvents> {
           (socket) => this.accept(socket),
         );
         this.tlsServer.on('tlsClientError', () => countDropped('tls_error'));
+        // Counted before the TLS handshake too, which the per-address limit does not see.
+        if (o.maxConnections > 0) this.tlsServer.maxConnections = o.maxConnections;
         await listen(this.tlsServer, port, host ?? o.host);
       }
     } catch (err) {
