@@ -96,6 +96,24 @@ export class Connection {
     });
   }
 
+  /** Resolves true once the device has read enough that more may be sent, false if it closes first. */
+  whenWritable(): Promise<boolean> {
+    const socket = this.socket;
+    if (this.closed) return Promise.resolve(false);
+    if (socket.writableLength < this.maxOutboundBytes / 2) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        resolve(ok && !this.closed);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      socket.on('drain', onDrain);
+      socket.on('close', onClose);
+    });
+  }
+
   /** Keeps a live frame until the offline queue is delivered. */
   hold(raw: Buffer, type: string): void {
     (this.held ??= []).push({ raw, type });

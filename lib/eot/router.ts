@@ -122,7 +122,6 @@ export class Router {
         return this.refuse(conn, 'BAD_FRAME', `${type} goes to ${SERVER}`);
       return this.toServer(conn, frame);
     }
-    if (type === 'READING') this.crossings(conn, frame);
     if (!ROUTED_TYPES.has(type) || frame.destination === SERVER) {
       this.toFlows(conn, frame);
       return;
@@ -227,6 +226,8 @@ export class Router {
               countDropped('bad_frame'); // kept under another separator or size limit
               continue;
             }
+            // A long queue goes out as fast as the device reads it, not faster.
+            if (!(await conn.whenWritable())) return;
             last = conn.writeAndWait(bytes, item.frame.type);
           }
           // Removed only once written: a connection lost meanwhile gets them again.
@@ -372,7 +373,9 @@ export class Router {
     else target.write(raw, type);
   }
 
+  /** A frame was accepted: subscribers of a crossed condition and the flows get it. */
   private toFlows(conn: Connection, frame: Frame): void {
+    if (frame.type === 'READING') this.crossings(conn, frame);
     if (this.sink.wantsFrames()) this.sink.frame({ ...frame, customer: conn.customerId! });
   }
 

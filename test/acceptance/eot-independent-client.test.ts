@@ -344,22 +344,27 @@ describe('EOT acceptance: an independent client against `sensflow start`', funct
   });
 
   it('a device that stops reading is closed past the limit; the sender is served on', async () => {
-    const mkr = await loggedIn('mkr-01', 'mkr1000');
-    const lamp = await loggedIn('lamp-07', 'esp32');
-    lamp.socket.pause();
-    const big = frame('mkr-01', 'lamp-07', 'MSG', 'x'.repeat(4000));
-    // Until the server answers mkr: lamp is then gone and what follows is queued for it.
-    for (let i = 0; i < 400 && mkr.waiting === 0; i++) {
-      for (let j = 0; j < 20; j++) mkr.write(big);
+    // Devices of their own: the frames queued for the slow one stay out of other tests.
+    for (const id of ['sender-1', 'slow-1'])
+      serials[id] = (
+        await registry.addDevice({ id, type: 'esp32', customerId: 'acme', location: 'u4/303' })
+      ).serial;
+    const sender = await loggedIn('sender-1', 'esp32');
+    const slow = await loggedIn('slow-1', 'esp32');
+    slow.socket.pause();
+    const big = frame('sender-1', 'slow-1', 'MSG', 'x'.repeat(4000));
+    // Until the server answers the sender: slow-1 is then gone and what follows is queued for it.
+    for (let i = 0; i < 400 && sender.waiting === 0; i++) {
+      for (let j = 0; j < 20; j++) sender.write(big);
       await delay(5);
     }
-    lamp.socket.resume();
-    await lamp.closedByServer(10_000);
-    await mkr.sync('mkr-01');
-    // What mkr sent after lamp was gone was kept for it (ACK|queued), nothing else.
-    const answers = mkr.received();
+    slow.socket.resume();
+    await slow.closedByServer(10_000);
+    await sender.sync('sender-1');
+    // What the sender sent after slow-1 was gone was kept for it (ACK|queued), nothing else.
+    const answers = sender.received();
     assert.ok(answers.length > 0);
-    for (const f of answers) assert.deepEqual(f, ['SERVER', 'mkr-01', 'ACK', 'queued', 'lamp-07']);
+    for (const f of answers) assert.deepEqual(f, ['SERVER', 'sender-1', 'ACK', 'queued', 'slow-1']);
   });
 
   it('the simulator logs in as the registered devices and exchanges frames', async () => {

@@ -38,6 +38,20 @@ describe('EOT offline queue', () => {
     assert.equal(await eot.server.queue.depth(), 0);
   });
 
+  it('delivers a queue longer than the unread limit as the device reads it, without closing it', async () => {
+    eot = await startEot({ maxOutboundBytes: 64 * 1024 });
+    const mkr = await eot.device('mkr-01');
+    const payload = 'q'.repeat(4000);
+    for (let i = 0; i < 100; i++) {
+      mkr.send(f('mkr-01', 'lamp-07', 'MSG', `${i}:${payload}`));
+      assert.equal((await mkr.next()).fields[0], 'queued');
+    }
+    const lamp = await eot.device('lamp-07');
+    for (let i = 0; i < 100; i++) assert.equal((await lamp.next()).fields[0], `${i}:${payload}`);
+    await lamp.sync();
+    assert.equal(await eot.server.queue.depth(), 0);
+  });
+
   it('answers OFFLINE for READ to an offline device (only MSG and WRITE are kept)', async () => {
     eot = await startEot();
     const mkr = await eot.device('mkr-01');
