@@ -18,16 +18,15 @@ type Command =
   | { cmd: 'mqtt-idle'; port: number; count: number; concurrency: number; subnet: number }
   | { cmd: 'close-all' }
   | {
-      cmd: 'pairs';
+      cmd: 'pairs-setup';
+      name: string;
       kind: 'eot' | 'echo' | 'mqtt';
       port: number;
       devices: Device[];
       pairs: number;
-      window: number;
-      warmupMs: number;
-      durationMs: number;
       subnet: number;
-    };
+    }
+  | { cmd: 'pairs-run'; name: string; window: number; warmupMs: number; durationMs: number };
 
 const sockets: Array<{ destroy(): void }> = [];
 const now = () => performance.now();
@@ -80,25 +79,43 @@ async function mqttIdle(c: Extract<Command, { cmd: 'mqtt-idle' }>) {
   return { ok, ms: now() - started };
 }
 
+interface Group {
+  n: number;
+  window: number;
+  active: boolean;
+  measuring: boolean;
+  received: number;
+  latencies: number[];
+  send: Array<() => void>;
+}
+const groups = new Map<string, Group>();
+
 /**
- * Closed loop over `pairs` pairs: each side keeps `window` messages in flight
- * to its partner; each message received is timed and answered by a new one.
- * For the echo peer a client's partner is itself: one server hop either way.
+ * Opens `pairs` pairs of clients of one peer. In a run, each side keeps
+ * `window` messages in flight to its partner; each message received is timed
+ * and answered by a new one. For the echo peer a client's partner is itself:
+ * one server hop either way.
  */
-async function pairs(c: Extract<Command, { cmd: 'pairs' }>) {
+async function pairsSetup(c: Extract<Command, { cmd: 'pairs-setup' }>) {
   const n = c.pairs * 2;
-  const latencies: number[] = [];
-  let received = 0;
-  let measuring = false;
+  const group: Group = {
+    n,
+    window: 1,
+    active: false,
+    measuring: false,
+    received: 0,
+    latencies: [],
+    send: new Array(n),
+  };
   const pad = 'x'.repeat(40);
-  const sendFns: Array<() => void> = new Array(n);
   const onMessage = (i: number, payload: string) => {
-    const t = Number(payload.slice(0, payload.indexOf(':')));
-    if (measuring) {
-      received++;
-      if (latencies.length < 500_000) latencies.push(now() - t);
+    if (!group.active) return;
+    if (group.measuring) {
+      group.received++;
+      if (group.latencies.length < 500_000)
+        group.latencies.push(now() - Number(payload.slice(0, payload.indexOf(':'))));
     }
-    sendFns[i]();
+    group.send[i]();
   };
   const idOf = (i: number) => c.devices[i]?.id ?? `p${i}`;
   const partner = (i: number) => (c.kind === 'echo' ? i : i ^ 1);
@@ -131,7 +148,7 @@ async function pairs(c: Extract<Command, { cmd: 'pairs' }>) {
           onMessage(i, text.slice(text.indexOf('|MSG|') + 5));
         }),
       );
-      sendFns[i] = () => socket.write(frame(`${now()}:${pad}`));
+      group.send[i] = () => socket.write(frame(`${now()}:${pad}`));
     } else {
       const client = await MqttLite.connect(c.port, `pair-${i}`, source(c.subnet, i));
       sockets.push(client);
@@ -142,21 +159,37 @@ async function pairs(c: Extract<Command, { cmd: 'pairs' }>) {
         onMessage(i, text.slice(text.indexOf('|MSG|') + 5));
       };
       const topic = `pair/${partner(i)}`;
-      sendFns[i] = () => client.publish(topic, frame(`${now()}:${pad}`));
+      group.send[i] = () => client.publish(topic, frame(`${now()}:${pad}`));
     }
   });
-  for (let i = 0; i < n; i++) for (let w = 0; w < c.window; w++) sendFns[i]();
+  groups.set(c.name, group);
+  return { connections: n };
+}
+
+/** Runs the traffic of one group: warm-up, measure, then lets what is in flight settle. */
+async function pairsRun(c: Extract<Command, { cmd: 'pairs-run' }>) {
+  const group = groups.get(c.name)!;
+  group.received = 0;
+  group.latencies = [];
+  group.active = true;
+  for (let i = 0; i < group.n; i++) for (let w = 0; w < c.window; w++) group.send[i]();
   await new Promise((r) => setTimeout(r, c.warmupMs));
-  measuring = true;
+  group.measuring = true;
   const started = now();
   await new Promise((r) => setTimeout(r, c.durationMs));
-  measuring = false;
+  group.measuring = false;
+  group.active = false;
   const seconds = (now() - started) / 1000;
-  for (let i = 0; i < n; i++) sendFns[i] = () => undefined;
-  latencies.sort((a, b) => a - b);
+  await new Promise((r) => setTimeout(r, 500));
+  const latencies = group.latencies.sort((a, b) => a - b);
   const q = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { perSecond: received / seconds, p50: q(0.5), p99: q(0.99), messages: received };
+  return {
+    perSecond: group.received / seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    messages: group.received,
+  };
 }
 
 process.on('message', (command: Command) => {
@@ -166,10 +199,13 @@ process.on('message', (command: Command) => {
         return eotLogin(command);
       case 'mqtt-idle':
         return mqttIdle(command);
-      case 'pairs':
-        return pairs(command);
+      case 'pairs-setup':
+        return pairsSetup(command);
+      case 'pairs-run':
+        return pairsRun(command);
       case 'close-all':
         for (const s of sockets.splice(0)) s.destroy();
+        groups.clear();
         await new Promise((r) => setTimeout(r, 500));
         return {};
     }

@@ -5,7 +5,8 @@
 //  2. 1,000 pairs of devices exchanging MSG in a closed loop: messages/s and
 //     p99 latency, against a raw Node `net` echo of the same frames and
 //     Mosquitto routing the same bytes between MQTT clients.
-// Run: npx tsx bench/eot.ts [--devices 10000] [--pairs 1000] [--seconds 5] [--window 4]
+// Run: npm run build && npx tsx bench/eot.ts [--devices 10000] [--pairs 1000] [--seconds 3]
+//      [--window 4] [--rounds 3]
 // The machine is shared: numbers taken under load vary; the ratios matter.
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,14 +22,16 @@ const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '10000' },
     pairs: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '3' },
     window: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const DEVICES = Number(values.devices);
 const PAIRS = Number(values.pairs);
 const SECONDS = Number(values.seconds);
 const WINDOW = Number(values.window);
+const ROUNDS = Number(values.rounds);
 const SECRET = 'benchmark-credential-secret-0123456789';
 const TSX = require.resolve('tsx/cjs');
 
@@ -220,33 +223,8 @@ async function main(): Promise<void> {
     seconds: (storm.ms / 1000).toFixed(1),
   };
   await load.ask({ cmd: 'close-all' });
-  const run = { pairs: PAIRS, window: WINDOW, warmupMs: 1000, durationMs: SECONDS * 1000 };
-  type Pairs = { perSecond: number; p50: number; p99: number; messages: number };
-  const eotPairs = await load.ask<Pairs>({
-    cmd: 'pairs',
-    kind: 'eot',
-    port: eot.ready.port,
-    devices: devices.slice(0, PAIRS * 2),
-    subnet: 11,
-    ...run,
-  });
-  await load.ask({ cmd: 'close-all' });
-  await eot.stop();
 
-  // 2. A raw Node net echo of the same frames.
-  const echo = await child('eot-server-proc.ts', ['echo'], true);
-  const echoPairs = await load.ask<Pairs>({
-    cmd: 'pairs',
-    kind: 'echo',
-    port: echo.ready.port,
-    devices: [],
-    subnet: 12,
-    ...run,
-  });
-  await load.ask({ cmd: 'close-all' });
-  await echo.stop();
-
-  // 3. aedes: idle MQTT connections.
+  // 2. aedes: idle MQTT connections.
   const aedes = await child('eot-server-proc.ts', ['aedes'], true);
   const aedesBefore = await aedes.ask<Mem>({ cmd: 'mem' });
   const aedesIdle = await load.ask<{ ok: number }>({
@@ -265,7 +243,7 @@ async function main(): Promise<void> {
   await load.ask({ cmd: 'close-all' });
   await aedes.stop();
 
-  // 4. Mosquitto: idle MQTT connections, then the same pairs over MQTT.
+  // 3. Mosquitto: idle MQTT connections.
   const mosquitto = await startMosquitto(dir);
   const mosquittoBefore = mosquitto.rss();
   const mosquittoIdle = await load.ask<{ ok: number }>({
@@ -281,28 +259,63 @@ async function main(): Promise<void> {
     rssPerConnectionKb: kb((mosquitto.rss() - mosquittoBefore) / mosquittoIdle.ok),
   };
   await load.ask({ cmd: 'close-all' });
-  const mqttPairs = await load.ask<Pairs>({
-    cmd: 'pairs',
-    kind: 'mqtt',
-    port: mosquitto.port,
-    devices: [],
-    subnet: 15,
-    ...run,
-  });
+
+  // 4. Routing between pairs: EOT, a raw Node net echo of the same frames, and
+  // Mosquitto routing the same bytes. All three stay connected and take turns
+  // in short runs, in a rotating order, so a change of load on the shared
+  // machine falls on all of them; the medians are compared.
+  const echo = await child('eot-server-proc.ts', ['echo'], true);
+  const peers = [
+    {
+      name: 'eot',
+      kind: 'eot',
+      port: eot.ready.port,
+      devices: devices.slice(0, PAIRS * 2),
+      subnet: 11,
+    },
+    { name: 'nodeEcho', kind: 'echo', port: echo.ready.port, devices: [], subnet: 12 },
+    { name: 'mosquitto', kind: 'mqtt', port: mosquitto.port, devices: [], subnet: 15 },
+  ];
+  for (const peer of peers) await load.ask({ cmd: 'pairs-setup', pairs: PAIRS, ...peer });
+  type Pairs = { perSecond: number; p50: number; p99: number; messages: number };
+  const runs: Record<string, Pairs[]> = { eot: [], nodeEcho: [], mosquitto: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < peers.length; k++) {
+      const peer = peers[(round + k) % peers.length];
+      runs[peer.name].push(
+        await load.ask<Pairs>({
+          cmd: 'pairs-run',
+          name: peer.name,
+          window: WINDOW,
+          warmupMs: 500,
+          durationMs: SECONDS * 1000,
+        }),
+      );
+    }
+  }
   await load.ask({ cmd: 'close-all' });
-  await mosquitto.stop();
+  await Promise.all([eot.stop(), echo.stop(), mosquitto.stop()]);
   load.child.kill();
 
-  const fmt = (p: Pairs) => ({
-    messagesPerSecond: Math.round(p.perSecond),
-    p50Ms: p.p50.toFixed(2),
-    p99Ms: p.p99.toFixed(2),
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const summary = (name: string) => ({
+    messagesPerSecond: Math.round(median(runs[name].map((r) => r.perSecond))),
+    p50Ms: median(runs[name].map((r) => r.p50)).toFixed(2),
+    p99Ms: median(runs[name].map((r) => r.p99)).toFixed(2),
+    runs: runs[name].map((r) => Math.round(r.perSecond)),
   });
-  results.routing = { eot: fmt(eotPairs), nodeEcho: fmt(echoPairs), mosquitto: fmt(mqttPairs) };
+  const routing = {
+    eot: summary('eot'),
+    nodeEcho: summary('nodeEcho'),
+    mosquitto: summary('mosquitto'),
+  };
+  results.routing = routing;
   results.ratios = {
-    eotVsEcho: (eotPairs.perSecond / echoPairs.perSecond).toFixed(2),
-    eotVsMosquitto: (eotPairs.perSecond / mqttPairs.perSecond).toFixed(2),
-    p99EotVsMosquitto: (eotPairs.p99 / mqttPairs.p99).toFixed(2),
+    eotVsEcho: (routing.eot.messagesPerSecond / routing.nodeEcho.messagesPerSecond).toFixed(2),
+    eotVsMosquitto: (routing.eot.messagesPerSecond / routing.mosquitto.messagesPerSecond).toFixed(
+      2,
+    ),
+    p99EotVsMosquitto: (Number(routing.eot.p99Ms) / Number(routing.mosquitto.p99Ms)).toFixed(2),
   };
   console.log(JSON.stringify(results, null, 2));
   fs.rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,9 @@ export class Connection {
   heldBytes = 0;
   /** Counted among its address's connections still logging in. */
   countedHandshake = true;
-  corked = false;
+  /** Frames for this device written while a chunk was being handled: they leave together. */
+  private outbox?: Buffer[];
+  private outboxBytes = 0;
   private readonly framer: Framer;
 
   get closed(): boolean {
@@ -71,16 +73,36 @@ export class Connection {
   /** Sends bytes; closes the connection instead when too much already waits. */
   write(bytes: Buffer, type: string, done?: (err?: Error | null) => void): boolean {
     if (this.state === 'closed') return false;
-    if (!this.corked) {
-      // Frames written in one turn of the event loop leave in one system call.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncork, this);
-    }
-    this.socket.write(bytes, done);
     bytesOut.inc(bytes.length);
     countFrameOut(type);
-    if (this.socket.writableLength > this.maxOutboundBytes) {
+    if (handling && !done) {
+      // Routed while a chunk is handled: sent with the others at its end, in one system call.
+      if (!this.outbox) {
+        this.outbox = [];
+        dirty.push(this);
+      }
+      this.outbox.push(bytes);
+      this.outboxBytes += bytes.length;
+      return this.checkBacklog(this.outboxBytes);
+    }
+    this.flush();
+    this.socket.write(bytes, done);
+    return this.checkBacklog(0);
+  }
+
+  /** Sends what the outbox holds. */
+  flush(): void {
+    const out = this.outbox;
+    if (!out) return;
+    this.outbox = undefined;
+    const size = this.outboxBytes;
+    this.outboxBytes = 0;
+    if (this.socket.destroyed) return;
+    this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out, size));
+  }
+
+  private checkBacklog(extra: number): boolean {
+    if (this.socket.writableLength + extra > this.maxOutboundBytes) {
       countDropped('slow_consumer');
       this.close('slow_consumer');
       return false;
@@ -140,9 +162,12 @@ export class Connection {
    */
   close(reason: string, lastFrame?: { bytes: Buffer; type: string }): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
     this.inbox = undefined;
     this.held = undefined;
+    // Frames routed to it before the reason to close are sent before its last frame.
+    if (lastFrame) this.flush();
+    this.outbox = undefined;
+    this.state = 'closed';
     this.host.onClose(this, reason);
     const socket = this.socket;
     if (lastFrame && !socket.destroyed && socket.writableLength <= this.maxOutboundBytes) {
@@ -161,7 +186,14 @@ export class Connection {
     this.lastActivity = this.clock.now();
     bytesIn.inc(chunk.length);
     if (this.state === 'closed') return;
-    if (!this.framer.push(chunk, this.onRaw)) this.host.onOversize(this);
+    handling = true;
+    try {
+      if (!this.framer.push(chunk, this.onRaw)) this.host.onOversize(this);
+    } finally {
+      handling = false;
+      for (let i = 0; i < dirty.length; i++) dirty[i].flush();
+      dirty.length = 0;
+    }
   };
 
   private readonly onRaw = (raw: Buffer): boolean => {
@@ -208,7 +240,7 @@ export class Connection {
 
 function noop(): void {}
 
-function uncork(conn: Connection): void {
-  conn.corked = false;
-  conn.socket.uncork();
-}
+/** Whether a chunk is being handled now (frames are handled synchronously within it). */
+let handling = false;
+/** Connections with frames in their outbox, flushed when the chunk is handled. */
+const dirty: Connection[] = [];

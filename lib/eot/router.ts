@@ -54,7 +54,9 @@ export interface RouterSink {
 }
 
 const MAX_NAME_BYTES = 255;
-const MARK_SEEN_EVERY_MS = 1000;
+/** A device's last sign of life is written at login and then at most this often: the
+ *  write costs the store a row update, and outdated thresholds are minutes long. */
+const MARK_SEEN_EVERY_MS = 30_000;
 
 export class Router {
   readonly online = new Map<string, Connection>();
