@@ -17,7 +17,8 @@ import type {
   DeviceInfo,
   UidType,
 } from './directory';
-import { conflict, invalid, isDuplicateKey, notFound, RegistryError } from './errors';
+import { checkedDeviceFields } from './device-fields';
+import { conflict, isDuplicateKey, notFound, RegistryError } from './errors';
 import { LastSeenWriter } from './last-seen';
 import { DashboardUsers } from './users';
 import { DeviceRecord, toRecord, uidForms } from './records';
@@ -65,6 +66,9 @@ export interface RegistryOptions {
 
 type Changes = Array<DeviceChange & { seq: number }>;
 
+/** Why a device login was refused. */
+export type LoginRefusal = 'unknown' | 'bad_password' | 'no_password' | 'disabled';
+
 export class Registry implements DeviceDirectory {
   readonly secrets: DeviceSecrets;
   readonly customers: Customers;
@@ -73,6 +77,7 @@ export class Registry implements DeviceDirectory {
   private readonly feed: ChangeFeed;
   private readonly clock: Clock;
   private readonly lastSeen: LastSeenWriter;
+  private readonly seenListeners = new Set<(id: string, at: number) => void>();
 
   constructor(
     readonly db: Kysely<Database>,
@@ -100,7 +105,10 @@ export class Registry implements DeviceDirectory {
     const serial = input.serial === undefined ? generateSerial() : check.checkSerial(input.serial);
     const now = this.clock.now();
     const changes = await this.write(async (trx, changed) => {
-      const fields = await this.checkedFields(trx, { ...input, uidType });
+      // Said plainly: a clashing id would otherwise be reported on any of its keys.
+      if (await trx.selectFrom('devices').select('id').where('id', '=', id).executeTakeFirst())
+        throw conflict('id', `device ${id} already exists`);
+      const fields = await checkedDeviceFields(trx, { ...input, uidType });
       await trx
         .insertInto('devices')
         .values({
@@ -143,7 +151,7 @@ export class Registry implements DeviceDirectory {
         outdatedAfterMs:
           patch.outdatedAfterMs !== undefined ? patch.outdatedAfterMs : current.outdated_after_ms,
       };
-      const fields = await this.checkedFields(trx, merged);
+      const fields = await checkedDeviceFields(trx, merged);
       await trx
         .updateTable('devices')
         .set({ ...fields, updated_at: this.clock.now() })
@@ -242,12 +250,25 @@ export class Registry implements DeviceDirectory {
 
   /** The enabled device whose MQTT login and password these are, or null. */
   async authenticateMqtt(login: string, password: string): Promise<DeviceRecord | null> {
+    const { device, refused } = await this.checkLogin(login, password);
+    return refused ? null : device;
+  }
+
+  /** Checks a device login, saying why it is refused (for metrics and the
+   *  HTTP status; never for the peer beyond that status). */
+  async checkLogin(
+    login: string,
+    password: string,
+  ): Promise<{ device: DeviceRecord | null; refused?: LoginRefusal }> {
     const row = await this.selectDevices()
       .where('devices.mqtt_login', '=', login)
       .executeTakeFirst();
-    if (!row || !row.enabled || !this.secrets.verifyPassword(password, row.mqtt_password_hash))
-      return null;
-    return toRecord(row);
+    if (!row) return { device: null, refused: 'unknown' };
+    const device = toRecord(row);
+    if (!this.secrets.verifyPassword(password, row.mqtt_password_hash))
+      return { device, refused: row.mqtt_password_hash ? 'bad_password' : 'no_password' };
+    if (!device.enabled) return { device, refused: 'disabled' };
+    return { device };
   }
 
   // ------------------------------------------------------------ DeviceDirectory
@@ -286,6 +307,14 @@ export class Registry implements DeviceDirectory {
   /** Coalesced: many signs of life within `seenFlushMs` cost one write per device. */
   async markSeen(id: string, at: number, status?: unknown): Promise<void> {
     this.lastSeen.mark(id, at, status);
+    for (const listener of this.seenListeners) listener(id, at);
+  }
+
+  /** Calls `listener` for every sign of life marked in this process (the
+   *  watchdog's prompt "back"); returns the unsubscribe. */
+  watchSeen(listener: (id: string, at: number) => void): () => void {
+    this.seenListeners.add(listener);
+    return () => this.seenListeners.delete(listener);
   }
 
   /** Writes the pending signs of life now. */
@@ -302,6 +331,22 @@ export class Registry implements DeviceDirectory {
     return this.feed.poll();
   }
 
+  /** Runs `body` in one transaction whose `record` writes change-feed rows,
+   *  announced once it commits (bulk imports). */
+  async transaction(
+    body: (
+      trx: Transaction<Database>,
+      record: (deviceId: string, kind: DeviceChangeKind) => Promise<void>,
+    ) => Promise<void>,
+  ): Promise<void> {
+    const changes = await this.write((trx, changed) =>
+      body(trx, async (deviceId, kind) => {
+        changed.push(await this.feed.record(trx, deviceId, kind));
+      }),
+    );
+    this.feed.announce(changes);
+  }
+
   async close(): Promise<void> {
     this.feed.stop();
     await this.lastSeen.close();
@@ -315,37 +360,6 @@ export class Registry implements DeviceDirectory {
       .leftJoin('device_types', 'device_types.name', 'devices.type')
       .selectAll('devices')
       .select('device_types.outdated_after_ms as type_outdated_after_ms');
-  }
-
-  /** Validates what a device row holds besides identity and secrets. */
-  private async checkedFields(trx: Transaction<Database>, input: DeviceInput) {
-    const uidType = check.checkUidType(input.uidType);
-    const type = check.checkTypeName(input.type);
-    const customerId = check.checkId('customerId', input.customerId);
-    const typeRow = await trx
-      .selectFrom('device_types')
-      .select(['name', 'config_schema'])
-      .where('name', '=', type)
-      .executeTakeFirst();
-    if (!typeRow) throw invalid('type', `unknown device type ${type}`);
-    const customer = await trx
-      .selectFrom('customers')
-      .select('id')
-      .where('id', '=', customerId)
-      .executeTakeFirst();
-    if (!customer) throw invalid('customerId', `unknown customer ${customerId}`);
-    const config = check.checkJsonObject('config', input.config);
-    check.checkConfigAgainst(typeRow.config_schema, JSON.parse(config));
-    return {
-      uid_type: uidType,
-      uid: check.normalizeUid(uidType, input.uid),
-      type,
-      customer_id: customerId,
-      description: check.checkText('description', input.description, 1024),
-      location: check.checkLocation(input.location),
-      config,
-      outdated_after_ms: check.checkThreshold('outdatedAfterMs', input.outdatedAfterMs),
-    };
   }
 
   private async change(

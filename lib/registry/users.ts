@@ -78,6 +78,16 @@ export class DashboardUsers {
     }));
   }
 
+  /** Whether any dashboard user exists (then the dashboard asks for a login). */
+  async any(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('dashboard_users')
+      .select('username')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async setPassword(username: string, password: string): Promise<void> {
     const hash = await bcrypt.hash(checkPassword(password), BCRYPT_COST);
     const result = await this.db

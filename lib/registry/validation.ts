@@ -9,6 +9,8 @@ const TYPE_PATTERN = /^[a-z0-9_]{1,64}$/;
 const LEVEL_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const MAX_CONFIG_BYTES = 64 * 1024;
 export const MAX_STATUS_BYTES = 16 * 1024;
+/** Status topics are subscribed per depth (`+/…/device`, topics.md), so the depth is bounded. */
+export const MAX_LOCATION_LEVELS = 16;
 
 export function checkId(path: string, value: unknown): string {
   if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
@@ -42,6 +44,8 @@ export function checkLocation(value: unknown): string {
     throw invalid('location', 'must be a topic of 1-255 characters, e.g. u4/300');
   }
   const levels = value.split('/');
+  if (levels.length > MAX_LOCATION_LEVELS)
+    throw invalid('location', `must have at most ${MAX_LOCATION_LEVELS} levels`);
   if (levels.some((l) => l === ''))
     throw invalid('location', 'has an empty level (leading, trailing or double /)');
   if (levels.some((l) => l.includes('+') || l.includes('#')))

@@ -2,12 +2,13 @@
 // its tables in a schema file of its own and adds it to `Database` here, with
 // a migration that creates them (migrations/).
 //
-import type { EotTables } from '../eot/schema';
-import type { RegistryTables } from '../registry/schema';
-
 // Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
+import type { AlarmTables } from '../alarms/schema';
+import type { EotTables } from '../eot/schema';
+import type { HistoryTables } from '../history/schema';
+import type { RegistryTables } from '../registry/schema';
 
 /** Facts about the store itself (e.g. when it was created). */
 export interface MetaTable {
@@ -19,4 +20,4 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables & RegistryTables & EotTables;
+export type Database = CoreTables & RegistryTables & EotTables & AlarmTables & HistoryTables;

@@ -5,8 +5,9 @@ import { StoreUnavailableError } from '../../lib/store/store';
 import { errorMessage } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
-import { simulateCommand } from './commands/simulate';
-import { startCommand } from './commands/start';
+import { customersCommand } from './commands/customers';
+import { devicesCommand } from './commands/devices';
+import { usersCommand } from './commands/users';
 import { UsageError } from './usage';
 
 export interface Command {
@@ -17,13 +18,21 @@ export interface Command {
 export const commands: Record<string, Command> = {
   start: {
     summary: 'run the Sensflow server (editor, dashboard, broker, APIs)',
-    run: startCommand,
+    // Loaded on use: it brings Node-RED, which the registry commands do not need.
+    run: async (args) => (await import('./commands/start')).startCommand(args),
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
   simulate: {
     summary: 'simulated devices: `simulate eot --devices N --rate R` (see README)',
-    run: simulateCommand,
+    run: async (args) => (await import('./commands/simulate')).simulateCommand(args),
   },
+  devices: {
+    summary:
+      'device registry: add, list, show, update, disable, enable, remove, reset-credentials, import, export, provision',
+    run: devicesCommand,
+  },
+  customers: { summary: 'customers: add, list, remove', run: customersCommand },
+  users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
   version: {
     summary: 'print the version',
     run: async () => {

@@ -12,6 +12,9 @@ import type { Store } from '../../lib/store/store';
 import type { Logger } from '../../lib/util/log';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
+import { registryExtension } from './registry-extension';
+import { historyExtension } from './history';
+import { alarmsApi } from './alarms-api';
 
 export interface LauncherContext {
   settings: SensflowSettings;
@@ -40,4 +43,6 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-export const extensions: Extension[] = [];
+// The alarms API comes before the registry's: that one answers 404 for any
+// other path under /api/v1.
+export const extensions: Extension[] = [alarmsApi, registryExtension, historyExtension];

@@ -7,6 +7,7 @@ import bcrypt from 'bcryptjs';
 import { SettingError } from '../../lib/config/parse';
 import { credentialSecretFor, writeOwnerOnly } from '../../lib/security/credential-secret';
 import { randomSecret } from '../../lib/security/secrets';
+import type { StoreSpec } from '../../lib/store/store';
 import type { SensflowSettings } from '../../settings';
 
 export interface AdminLogin {
@@ -24,6 +25,13 @@ export interface HomeSecrets {
 const ADMIN_FILE = 'admin-password.json';
 const BCRYPT_COST = 10;
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
+
+/** The store of an installation: MySQL when configured, else the embedded file. */
+export function storeSpecOf(settings: SensflowSettings): StoreSpec {
+  return settings.external.mysqlUrl
+    ? { kind: 'mysql', url: settings.external.mysqlUrl.toString() }
+    : { kind: 'sqlite', file: path.join(settings.home, 'sensflow.db') };
+}
 
 export async function prepareHome(settings: SensflowSettings): Promise<HomeSecrets> {
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });

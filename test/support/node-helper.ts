@@ -8,7 +8,7 @@ import helper from 'node-red-node-test-helper';
 // A user dir of its own, so nodes that keep files (secrets, spools) never
 // write into the working tree.
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-nodes-'));
-// The helper's types demand uiPort and uiHost, which it sets itself.
+// The typings ask for every setting; the helper fills in the rest.
 helper.init(require.resolve('node-red'), { userDir } as Parameters<typeof helper.init>[1]);
 
 export { helper };

@@ -27,6 +27,12 @@ const expectedTables = [
   'eot_queue',
   'eot_auth_replay',
   'eot_login_failures',
+  'rule_alarms',
+  'rule_alarm_transitions',
+  'rule_state',
+  'history_series',
+  'history_fields',
+  'history_points',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {
