@@ -213,16 +213,33 @@ describe('EOT acceptance: an independent client against `sensflow start`', funct
     assert.deepEqual(await mkr.next(), ['SERVER', 'mkr-01', 'PONG']);
   });
 
-  it('lets a device registered now log in at once', async () => {
-    serials['new-1'] = (
-      await registry.addDevice({
-        id: 'new-1',
-        type: 'rpi3',
-        customerId: 'acme',
-        location: 'u4/302',
-      })
-    ).serial;
+  it('lets a device added with `sensflow devices add` while it runs log in at once', async () => {
+    const added = await runSensflow(
+      [
+        'devices',
+        'add',
+        '--id',
+        'new-1',
+        '--type',
+        'rpi3',
+        '--customer',
+        'acme',
+        '--location',
+        'u4/302',
+      ],
+      env,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    // The generated serial is printed once, on the line after its title.
+    const lines = added.stdout.split('\n');
+    serials['new-1'] = lines[lines.findIndex((l) => /Serial number/.test(l)) + 1].trim();
+    assert.match(serials['new-1'], /^[0-9a-f]{32}$/);
     await loggedIn('new-1', 'rpi3');
+    // And one disabled the same way is cut off at once.
+    const disabled = await runSensflow(['devices', 'disable', 'new-1'], env);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    const d = open[open.length - 1];
+    await d.closedByServer(5000);
   });
 
   describe('bad input before login: the spec code, then close', () => {
