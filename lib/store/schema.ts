@@ -6,6 +6,7 @@
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
 import type { AlarmTables } from '../alarms/schema';
+import type { EotTables } from '../eot/schema';
 import type { HistoryTables } from '../history/schema';
 import type { RegistryTables } from '../registry/schema';
 
@@ -19,4 +20,4 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables & RegistryTables & AlarmTables & HistoryTables;
+export type Database = CoreTables & RegistryTables & EotTables & AlarmTables & HistoryTables;
