@@ -6,6 +6,7 @@ import net from 'node:net';
 import { errorMessage, Logger } from '../util/log';
 import { bodyLines } from './batch';
 import { encode, Frame, Framer } from './frame';
+import { surveyMetrics } from './metrics';
 import { SeenIds } from './seen-ids';
 
 export interface ReceivedBatch {
@@ -24,6 +25,8 @@ export interface CloudServerOptions {
   /** Takes a new batch; a rejection leaves it unconfirmed (the gateway sends it again). */
   onBatch: (batch: ReceivedBatch) => void | Promise<void>;
   logger: Logger;
+  /** Labels the metrics. */
+  name: string;
   /** Connections at once; default 64. */
   maxConnections?: number;
   /** A connection silent this long is closed; default 5 min. */
@@ -131,6 +134,7 @@ export class SurveyCloudServer {
     if (under) return under;
     if (seen.has(batch.id)) {
       this.counts.duplicates += 1;
+      surveyMetrics.cloudBatches.inc({ cloud: this.options.name, result: 'duplicate' });
       return;
     }
     // Handed over before it is remembered: a crash in between means the
@@ -139,6 +143,7 @@ export class SurveyCloudServer {
       await this.options.onBatch(batch);
       await seen.add(batch.id);
       this.counts.batches += 1;
+      surveyMetrics.cloudBatches.inc({ cloud: this.options.name, result: 'taken' });
     })();
     this.inProgress.set(batch.id, taking);
     try {

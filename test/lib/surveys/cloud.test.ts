@@ -46,6 +46,7 @@ describe('survey cloud endpoint and link', function () {
       port: 0,
       seen,
       logger: silentLogger,
+      name: 'test',
       onBatch: (b) => onBatch(b),
     });
   }

@@ -33,6 +33,7 @@ describe('survey gateway', function () {
       port: cloudPort,
       seen,
       logger: silentLogger,
+      name: 'test',
       onBatch: (b) => {
         taken.push(b);
       },
