@@ -7,6 +7,7 @@ import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
 import { customersCommand } from './commands/customers';
 import { devicesCommand } from './commands/devices';
+import { simulateCommand } from './commands/simulate';
 import { usersCommand } from './commands/users';
 import { UsageError } from './usage';
 
@@ -29,6 +30,7 @@ export const commands: Record<string, Command> = {
   },
   customers: { summary: 'customers: add, list, remove', run: customersCommand },
   users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
+  simulate: { summary: 'simulated devices: `simulate udp` (smart meters)', run: simulateCommand },
   version: {
     summary: 'print the version',
     run: async () => {
