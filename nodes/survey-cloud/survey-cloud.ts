@@ -25,14 +25,16 @@ export = function (RED: NodeAPI) {
     let closing = false;
     let listening = '';
 
+    let shown = '';
     const showState = () => {
       if (!server) return;
       const { batches, duplicates, connections } = server.stats;
-      this.status({
-        fill: 'green',
-        shape: connections > 0 ? 'dot' : 'ring',
-        text: RED._('survey-cloud.status.counts', { listening, batches, duplicates }),
-      });
+      const text = RED._('survey-cloud.status.counts', { listening, batches, duplicates });
+      const shape = connections > 0 ? 'dot' : 'ring';
+      // Polled: only a change goes to the editor.
+      if (`${shape} ${text}` === shown) return;
+      shown = `${shape} ${text}`;
+      this.status({ fill: 'green', shape, text });
     };
 
     const starting = (async () => {
