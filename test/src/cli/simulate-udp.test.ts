@@ -79,6 +79,9 @@ describe('sensflow simulate udp', function () {
     assert.match(ip.stderr, /--first-ip: "300\.1\.1\.1" is not an IPv4 address/);
     const kinds = await runSensflow(['simulate'], {});
     assert.equal(kinds.code, 2);
-    assert.match(kinds.stderr, /usage: sensflow simulate <kind>.*\n\s+udp\s+smart meters/);
+    assert.match(
+      kinds.stderr,
+      /usage: sensflow simulate <kind>.*\n\s+eot\s+EOT devices.*\n\s+udp\s+smart meters/,
+    );
   });
 });
