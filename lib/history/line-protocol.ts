@@ -38,7 +38,8 @@ export function checkName(what: string, name: string): void {
   if (name.length > 32_768) throw new PointError(`${what} is longer than 32768 characters`);
 }
 
-function checkKey(what: string, name: string): void {
+/** Tag and field keys: a name that is not `time`. */
+export function checkKey(what: string, name: string): void {
   checkName(what, name);
   if (name === 'time') throw new PointError(`${what} "time" is reserved by InfluxDB`);
 }

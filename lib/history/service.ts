@@ -6,14 +6,14 @@ import { acquireStore } from '../store/shared';
 import { backoffDelay } from '../util/backoff';
 import { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
-import { HistoryBackend, RejectedLine } from './backend';
+import { HistoryBackend } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
 import { LearnedTypes } from './field-types';
 import { InfluxBackend, InfluxSetup } from './influx-backend';
 import { historyMetrics } from './metrics';
 import { HistorySpec } from './spec';
 import { Spool } from './spool';
-import { HistoryWriter } from './writer';
+import { HistoryWriter, RefusedPoint } from './writer';
 
 export interface OpenHistoryOptions {
   spec: HistorySpec;
@@ -28,7 +28,7 @@ export interface OpenHistoryOptions {
   logger: Logger;
   batchSize?: number;
   flushIntervalMs?: number;
-  onRejected?: (rejected: RejectedLine[]) => void;
+  onRejected?: (rejected: RefusedPoint[]) => void;
   onChange?: () => void;
 }
 
