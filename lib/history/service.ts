@@ -12,6 +12,7 @@ import { LearnedTypes } from './field-types';
 import { InfluxBackend, InfluxSetup } from './influx-backend';
 import { historyMetrics } from './metrics';
 import { HistorySpec } from './spec';
+import { retainHistory } from './retention';
 import { Spool } from './spool';
 import { HistoryWriter, RefusedPoint } from './writer';
 
@@ -22,6 +23,8 @@ export interface OpenHistoryOptions {
   /** This store's own spool folder. */
   spoolDir: string;
   spoolMaxBytes: number;
+  /** Embedded history only: how long points are kept (0 or unset: forever). */
+  retentionMs?: number;
   /** Metrics label. */
   name: string;
   clock: Clock;
@@ -85,6 +88,15 @@ export async function openHistory(options: OpenHistoryOptions): Promise<History>
     onChange: options.onChange,
   });
 
+  const release =
+    backend instanceof EmbeddedBackend
+      ? retainHistory(backend.store, {
+          retentionMs: options.retentionMs ?? 0,
+          clock: options.clock,
+          logger: options.logger,
+        })
+      : async () => undefined;
+
   // The setup is retried in the background: InfluxDB may be down at start,
   // and points are spooled meanwhile.
   let stopped = false;
@@ -119,6 +131,7 @@ export async function openHistory(options: OpenHistoryOptions): Promise<History>
       stopped = true;
       options.clock.clearTimeout(timer);
       await writer.close();
+      await release();
       await backend.close();
     },
   };

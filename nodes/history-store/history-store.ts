@@ -6,7 +6,13 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { InfluxSetup, isInfluxDuration } from '../../lib/history/influx-backend';
 import { Precision, PRECISIONS } from '../../lib/history/point';
 import { History, openHistory } from '../../lib/history/service';
-import { HistoryConfigError, historySpecFrom, spoolDefaultsFor } from '../../lib/history/spec';
+import { retentionMs } from '../../lib/history/retention';
+import {
+  embeddedRetentionDays,
+  HistoryConfigError,
+  historySpecFrom,
+  spoolDefaultsFor,
+} from '../../lib/history/spec';
 import { WriterState } from '../../lib/history/writer';
 import { systemClock } from '../../lib/util/clock';
 import { errorMessage, Logger } from '../../lib/util/log';
@@ -97,6 +103,7 @@ export = function (RED: NodeAPI) {
         setup: spec.kind === 'influxdb' ? setupFrom(def) : undefined,
         spoolDir: path.join(spool.dir, this.id.replace(/[^A-Za-z0-9._-]/g, '_')),
         spoolMaxBytes: spoolMb ? spoolMb * 1024 * 1024 : spool.maxBytes,
+        retentionMs: retentionMs(embeddedRetentionDays()),
         name: this.id,
         clock: systemClock,
         logger,

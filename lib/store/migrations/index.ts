@@ -9,9 +9,11 @@ import { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as registry from './0100_registry';
 import * as history from './0500_history';
+import * as historyRetention from './0501_history_retention';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0100_registry': registry,
   '0500_history': history,
+  '0501_history_retention': historyRetention,
 };
