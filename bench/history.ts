@@ -28,6 +28,38 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 const STANDARD_POINTS = Math.min(POINTS, 5_000);
 const T0 = Date.now() - 3600_000;
 
+/** A run: points/s, and CPU seconds per point of this process and of InfluxDB. */
+interface Run {
+  rate: number;
+  cpu: number;
+  influxCpu: number;
+}
+
+/** CPU seconds used so far by a process (Linux /proc; NaN elsewhere). */
+function processCpu(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/** Times `work` (which handles `points`), with the CPU it took here and in InfluxDB. */
+async function measure(influx: InfluxDb, points: number, work: () => Promise<void>): Promise<Run> {
+  const influxBefore = processCpu(influx.process.pid);
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(before);
+  return {
+    rate: points / seconds,
+    cpu: (used.user + used.system) / 1e6 / points,
+    influxCpu: (processCpu(influx.process.pid) - influxBefore) / points,
+  };
+}
+
 async function createDb(influx: InfluxDb, db: string): Promise<void> {
   await influxQl(influx.url, db, `CREATE DATABASE "${db}"`);
 }
@@ -41,7 +73,7 @@ async function waitForCount(influx: InfluxDb, db: string, count: number): Promis
 }
 
 /** 5,000-line bodies posted one after another on a keep-alive connection. */
-async function raw(influx: InfluxDb, db: string, points: number): Promise<number> {
+async function raw(influx: InfluxDb, db: string, points: number): Promise<Run> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const url = new URL(`${influx.url}/write?db=${db}&precision=ms`);
   const post = (body: string) =>
@@ -55,17 +87,17 @@ async function raw(influx: InfluxDb, db: string, points: number): Promise<number
       req.on('error', reject);
       req.end(body);
     });
-  const started = performance.now();
-  for (let i = 0; i < points; i += 5000) {
-    let body = '';
-    for (let j = i; j < Math.min(points, i + 5000); j++) {
-      body += `bench,building=u4,room=300,device=mkr-01 value=${j + 0.5} ${T0 + j}\n`;
+  const run = await measure(influx, points, async () => {
+    for (let i = 0; i < points; i += 5000) {
+      let body = '';
+      for (let j = i; j < Math.min(points, i + 5000); j++) {
+        body += `bench,building=u4,room=300,device=mkr-01 value=${j + 0.5} ${T0 + j}\n`;
+      }
+      await post(body);
     }
-    await post(body);
-  }
-  const seconds = (performance.now() - started) / 1000;
+  });
   agent.destroy();
-  return points / seconds;
+  return run;
 }
 
 /** Sends one message per point into `node`, yielding to the loop every 500. */
@@ -129,35 +161,35 @@ async function ours(
   db: string,
   points: number,
   perMessage: number,
-): Promise<number> {
+): Promise<Run> {
   await deploy([
     { id: 's1', type: 'history-store', backend: 'influxdb', url: influx.url, database: db },
     { id: 'o1', type: 'history-out', store: 's1', measurement: 'bench' },
   ]);
   const history = await node<HistoryStoreNode>('s1').history();
   const segments = { building: 'u4', room: '300' };
-  const started = performance.now();
-  if (perMessage === 1) {
-    await feed(node('o1'), points, (i) => ({
-      payload: i + 0.5,
-      segments,
-      deviceId: 'mkr-01',
-      timestamp: T0 + i,
-    }));
-  } else {
-    await feed(node('o1'), Math.ceil(points / perMessage), (m) => ({
-      payload: Array.from({ length: Math.min(perMessage, points - m * perMessage) }, (_, k) => {
-        const i = m * perMessage + k;
-        return { value: i + 0.5, time: T0 + i };
-      }),
-      segments,
-      deviceId: 'mkr-01',
-    }));
-  }
-  while (history.writer.state().written < points) await delay(5);
-  const seconds = (performance.now() - started) / 1000;
+  const run = await measure(influx, points, async () => {
+    if (perMessage === 1) {
+      await feed(node('o1'), points, (i) => ({
+        payload: i + 0.5,
+        segments,
+        deviceId: 'mkr-01',
+        timestamp: T0 + i,
+      }));
+    } else {
+      await feed(node('o1'), Math.ceil(points / perMessage), (m) => ({
+        payload: Array.from({ length: Math.min(perMessage, points - m * perMessage) }, (_, k) => {
+          const i = m * perMessage + k;
+          return { value: i + 0.5, time: T0 + i };
+        }),
+        segments,
+        deviceId: 'mkr-01',
+      }));
+    }
+    while (history.writer.state().written < points) await delay(2);
+  });
   await deploy([]);
-  return points / seconds;
+  return run;
 }
 
 async function standard(influx: InfluxDb, db: string, points: number): Promise<number> {
@@ -211,44 +243,48 @@ async function main(): Promise<void> {
     for (const shape of SHAPES) await ours(influx, await freshDb(), 20_000, shape);
     // Rounds: raw then each shape, so every ratio compares runs made under
     // about the same load (the machine is shared).
-    const rates: Record<string, number[]> = { raw: [] };
+    const runs: Record<string, Run[]> = { raw: [] };
     const ratios: Record<number, number[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
-      const rawRate = await raw(influx, await freshDb(), POINTS);
-      rates.raw.push(rawRate);
+      const rawRun = await raw(influx, await freshDb(), POINTS);
+      runs.raw.push(rawRun);
       for (const shape of SHAPES) {
         const db = await freshDb();
-        const rate = await ours(influx, db, POINTS, shape);
+        const run = await ours(influx, db, POINTS, shape);
         await waitForCount(influx, db, POINTS); // every point is in InfluxDB
-        (rates[shape] ??= []).push(rate);
-        (ratios[shape] ??= []).push(rate / rawRate);
+        (runs[shape] ??= []).push(run);
+        (ratios[shape] ??= []).push(run.rate / rawRun.rate);
       }
     }
     const standardRate = await standard(influx, await freshDb(), STANDARD_POINTS);
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    const list = (values: number[], f: (n: number) => string) => values.map(f).join(', ');
-    const ratio = (n: number) => n.toFixed(2);
+    const us = (seconds: number) => (seconds * 1e6).toFixed(2);
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     console.log(
       `${fmt(POINTS)} points per run, ${ROUNDS} rounds; load average ${loadBefore} → ${load()}`,
     );
-    console.log(`raw line protocol, 5,000/batch     ${list(rates.raw, fmt)} points/s`);
+    console.log('points/s per round; median CPU µs per point (this process, InfluxDB)');
+    const row = (label: string, list: Run[]) =>
+      console.log(
+        `${label.padEnd(34)} ${list.map((r) => fmt(r.rate)).join(', ')} points/s;` +
+          ` CPU ${us(median(list.map((r) => r.cpu)))} + ${us(median(list.map((r) => r.influxCpu)))} µs/point`,
+      );
+    row('raw line protocol, 5,000/batch', runs.raw);
     for (const shape of SHAPES) {
-      const label = `history-out, ${fmt(shape)} point${shape > 1 ? 's' : ''}/msg`.padEnd(34);
-      console.log(`${label} ${list(rates[shape], fmt)} points/s`);
+      row(`history-out, ${fmt(shape)} point${shape > 1 ? 's' : ''}/msg`, runs[shape]);
     }
     console.log(
       `node-red-contrib-influxdb out      ${fmt(standardRate)} points/s  (${fmt(STANDARD_POINTS)} points, 1 point/msg)`,
     );
     for (const shape of SHAPES) {
-      const r = [...ratios[shape]].sort((a, b) => a - b);
       console.log(
-        `history-out / raw, ${fmt(shape)}/msg: median ${ratio(r[Math.floor(r.length / 2)])}` +
-          ` (rounds: ${list(ratios[shape], ratio)})  (goal ≥ 0.8)`,
+        `history-out / raw, ${fmt(shape)}/msg: median ${median(ratios[shape]).toFixed(2)}` +
+          ` (rounds: ${ratios[shape].map((r) => r.toFixed(2)).join(', ')})  (goal ≥ 0.8)`,
       );
     }
-    const ones = [...rates[1]].sort((a, b) => a - b);
     console.log(
-      `history-out / standard, both 1 point/msg: ${(ones[Math.floor(ones.length / 2)] / standardRate).toFixed(1)}  (goal ≥ 20)`,
+      `history-out / standard, both 1 point/msg: ${(median(runs[1].map((r) => r.rate)) / standardRate).toFixed(1)}  (goal ≥ 20)`,
     );
   } finally {
     await RED.stop();

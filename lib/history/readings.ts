@@ -60,6 +60,9 @@ export class ReadingConverter {
   /** Every tag key a message without msg.tags can have, sorted. */
   private readonly tagOrder: string[];
   private readonly names = new NameText();
+  private lastMeasurement?: string;
+  private lastTags?: string;
+  private lastPrefix = '';
 
   constructor(private readonly options: Omit<ReadingOptions, 'now'>) {
     this.nodeTags = options.tags ?? {};
@@ -126,9 +129,7 @@ export class ReadingConverter {
       // A bare reading: one field named value.
       if (!msgMeasurement) throw noMeasurement();
       return (
-        this.names.measurement(msgMeasurement) +
-        tagText +
-        ' ' +
+        this.prefix(msgMeasurement, tagText) +
         typing.encode(msgMeasurement, 'value', item) +
         ' ' +
         nanoseconds(defaultTime, precision)
@@ -171,14 +172,18 @@ export class ReadingConverter {
     const pointTags = extraTags
       ? this.names.tags({ ...this.messageTags(msg), ...extraTags })
       : tagText;
-    return (
-      this.names.measurement(measurement) +
-      pointTags +
-      ' ' +
-      fields +
-      ' ' +
-      nanoseconds(time, precision)
-    );
+    return this.prefix(measurement, pointTags) + fields + ' ' + nanoseconds(time, precision);
+  }
+
+  /** `measurement,tags ` as the line starts; the last one is kept, as the
+   *  points of a message (and often the next message) share it. */
+  private prefix(measurement: string, tagText: string): string {
+    if (measurement !== this.lastMeasurement || tagText !== this.lastTags) {
+      this.lastPrefix = this.names.measurement(measurement) + tagText + ' ';
+      this.lastMeasurement = measurement;
+      this.lastTags = tagText;
+    }
+    return this.lastPrefix;
   }
 
   /** `fields` with one more field appended. */

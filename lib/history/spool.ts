@@ -88,8 +88,8 @@ interface Marker {
 
 /** Appends waiting for the next write: they share it, its fsync and its outcome. */
 interface Group {
-  text: string;
-  points: number;
+  /** The point lines, joined only when written (one copy, not a rope per append). */
+  lines: string[];
   /** Sources with the indexes of their points within the group. */
   sources: Array<{ start: number; end: number; source: SpoolSource }>;
   /** For append(): made on first use. */
@@ -202,7 +202,8 @@ export class Spool {
     if (this.closed) return source.stored(new Error('the history spool is closed'));
     if (lines.length === 0) return source.stored();
     const group = this.gather(lines);
-    group.sources.push({ start: group.points - lines.length, end: group.points, source });
+    const end = group.lines.length;
+    group.sources.push({ start: end - lines.length, end, source });
   }
 
   /** Up to `max` points from the oldest unsent one; null when none. */
@@ -313,9 +314,8 @@ export class Spool {
 
   /** Adds lines to the group being gathered for the next write. */
   private gather(lines: string[]): Group {
-    const group = (this.next ??= { text: '', points: 0, sources: [] });
-    group.text += lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n';
-    group.points += lines.length;
+    const group = (this.next ??= { lines: [], sources: [] });
+    for (const line of lines) group.lines.push(line);
     this.flushing ??= this.flushLoop();
     return group;
   }
@@ -330,7 +330,8 @@ export class Spool {
         this.next = undefined;
         const now = this.options.clock.now();
         const marker = now - this.lastMarkerAt >= MARKER_EVERY_MS;
-        const buf = Buffer.from(marker ? `#t ${now}\n` + group.text : group.text);
+        const text = group.lines.join('\n') + '\n';
+        const buf = Buffer.from(marker ? `#t ${now}\n` + text : text);
         try {
           let segment = this.segments[this.segments.length - 1];
           if (segment.bytes > 0 && segment.bytes + buf.length > this.segmentBytes) {
@@ -377,12 +378,12 @@ export class Spool {
       this.lastMarkerAt = now;
     }
     segment.bytes += buf.length;
-    segment.points += group.points;
+    segment.points += group.lines.length;
     const base = this.front + this.pendingPoints;
     for (const { start, end, source } of group.sources) {
       this.sources.add(base + start, base + end, source);
     }
-    this.pendingPoints += group.points;
+    this.pendingPoints += group.lines.length;
     this.onData?.();
   }
 
