@@ -100,11 +100,22 @@ async function raw(influx: InfluxDb, db: string, points: number): Promise<Run> {
   return run;
 }
 
-/** Sends one message per point into `node`, yielding to the loop every 500. */
-async function feed(node: Node, points: number, message: (i: number) => object): Promise<void> {
-  for (let i = 0; i < points; i++) {
+/**
+ * Sends `count` messages of `perMessage` points into `node`, yielding to the
+ * event loop every 500 points or so, as messages from a socket or a broker
+ * arrive over many turns of the loop (the raw client too yields once per
+ * 5,000-point body).
+ */
+async function feed(
+  node: Node,
+  count: number,
+  message: (i: number) => object,
+  perMessage = 1,
+): Promise<void> {
+  const every = Math.max(1, Math.floor(500 / perMessage));
+  for (let i = 0; i < count; i++) {
     node.receive(message(i) as never);
-    if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+    if (i % every === every - 1) await new Promise((r) => setImmediate(r));
   }
 }
 
@@ -177,14 +188,19 @@ async function ours(
         timestamp: T0 + i,
       }));
     } else {
-      await feed(node('o1'), Math.ceil(points / perMessage), (m) => ({
-        payload: Array.from({ length: Math.min(perMessage, points - m * perMessage) }, (_, k) => {
-          const i = m * perMessage + k;
-          return { value: i + 0.5, time: T0 + i };
+      await feed(
+        node('o1'),
+        Math.ceil(points / perMessage),
+        (m) => ({
+          payload: Array.from({ length: Math.min(perMessage, points - m * perMessage) }, (_, k) => {
+            const i = m * perMessage + k;
+            return { value: i + 0.5, time: T0 + i };
+          }),
+          segments,
+          deviceId: 'mkr-01',
         }),
-        segments,
-        deviceId: 'mkr-01',
-      }));
+        perMessage,
+      );
     }
     while (history.writer.state().written < points) await delay(2);
   });
