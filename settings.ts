@@ -187,7 +187,10 @@ export interface SensflowSettings {
    *  - every point is first appended to an on-disk spool (fsynced before the
    *    message is acknowledged) and sent from there, so InfluxDB may be down
    *    for a while; when the spool reaches its limit, the oldest unsent
-   *    points are dropped (counted in sensflow_history_points_dropped_total).
+   *    points are dropped (counted in sensflow_history_points_dropped_total);
+   *  - the embedded history keeps points for a number of days (InfluxDB has
+   *    its own retention policies): older ones are deleted in the background,
+   *    a small batch at a time.
    ******************************************************************************/
 
   history: {
@@ -196,6 +199,9 @@ export interface SensflowSettings {
     spoolDir: string;
     /** Size limit of each spool in bytes. SENSFLOW_HISTORY_SPOOL_MB, default 512 (MiB). */
     spoolMaxBytes: number;
+    /** Days the embedded history keeps a point (by the point's time); 0 keeps
+     *  points forever. SENSFLOW_HISTORY_RETENTION_DAYS, default 30. */
+    retentionDays: number;
   };
 
   /*******************************************************************************
@@ -341,6 +347,7 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
     history: {
       spoolDir: spoolDir ? path.resolve(cwd, spoolDir) : path.join(home, 'history-spool'),
       spoolMaxBytes: integer(env, 'SENSFLOW_HISTORY_SPOOL_MB', 512, 1, 1024 * 1024) * 1024 * 1024,
+      retentionDays: integer(env, 'SENSFLOW_HISTORY_RETENTION_DAYS', 30, 0, 100 * 366),
     },
     logLevel: oneOf(env, 'SENSFLOW_LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutSeconds: integer(env, 'SENSFLOW_SHUTDOWN_TIMEOUT', 5, 1, 600),

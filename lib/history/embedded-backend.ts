@@ -40,7 +40,7 @@ export class EmbeddedBackend implements HistoryBackend {
 
   /** `release` gives the store back when the backend closes. */
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private readonly release: () => Promise<void> = async () => undefined,
   ) {
     this.db = store.db;

@@ -4,6 +4,7 @@
 // tomorrow); undeclared numbers are floats. The first type written for a field
 // is remembered, so a conflicting value is refused with a clear error here
 // instead of being rejected later inside a batch.
+import { checkKey, encodeField, escapeKey } from './line-protocol';
 import { describe, FIELD_TYPES, FieldType, PointError, TypedField } from './point';
 
 /** measurement (or `*`) → field (or `*`) → type. */
@@ -43,10 +44,14 @@ export function parseFieldTypes(raw: unknown): FieldTypeMap {
   return map;
 }
 
-/** Types seen so far, shared by every writer of one history store. */
-export type LearnedTypes = Map<string, FieldType>;
+/** Types seen so far, shared by every writer of one history store:
+ *  measurement → field → type. */
+export type LearnedTypes = Map<string, Map<string, FieldType>>;
 
 export class FieldTyping {
+  /** measurement → field → `key=`, for the fields encode() writes on its fast path. */
+  private readonly floats = new Map<string, Map<string, string>>();
+
   constructor(
     private readonly declared: FieldTypeMap,
     private readonly learned: LearnedTypes = new Map(),
@@ -64,15 +69,39 @@ export class FieldTyping {
     const field = declared
       ? coerce(declared, raw, measurement, name)
       : infer(raw, measurement, name);
-    const key = measurement + '\u0000' + name;
-    const seen = this.learned.get(key);
-    if (seen === undefined) this.learned.set(key, field.type);
-    else if (seen !== field.type) {
+    let fields = this.learned.get(measurement);
+    const seen = fields?.get(name);
+    if (seen === undefined) {
+      // A new name is checked once, before it is remembered.
+      checkKey('field key', name);
+      if (!fields) this.learned.set(measurement, (fields = new Map()));
+      fields.set(name, field.type);
+    } else if (seen !== field.type) {
       throw new PointError(
         `field ${name} of ${measurement} is written as ${seen}; ${describe(raw)} would make it ${field.type}`,
       );
     }
     return field;
+  }
+
+  /** `name=value` in line protocol for `raw`, or a PointError (see field()). */
+  encode(measurement: string, name: string, raw: unknown): string {
+    // The common case without an intermediate object: a number in a field
+    // known as an undeclared float.
+    if (typeof raw === 'number' && Number.isFinite(raw)) {
+      const key = this.floats.get(measurement)?.get(name);
+      if (key !== undefined) return key + raw;
+    }
+    const field = this.field(measurement, name, raw);
+    if (field.type === 'string' && /[\r\n]/.test(field.value as string)) {
+      throw new PointError(`string field ${name} contains a line break`);
+    }
+    if (field.type === 'float' && this.declaredType(measurement, name) === undefined) {
+      let names = this.floats.get(measurement);
+      if (!names) this.floats.set(measurement, (names = new Map()));
+      names.set(name, escapeKey(name) + '=');
+    }
+    return encodeField(name, field);
   }
 }
 

@@ -17,6 +17,10 @@ export const historyMetrics = {
     'Unsent points dropped, oldest first, to keep the spool under its size limit',
     ['store'],
   ),
+  pruned: counter(
+    'sensflow_history_points_pruned_total',
+    'Rows of the embedded history (one per field of a point) deleted as older than the retention',
+  ),
   spoolBytes: gauge('sensflow_history_spool_bytes', 'Size of the history spool files', ['store']),
   spoolPoints: gauge('sensflow_history_spool_points', 'Points accepted and not yet written', [
     'store',

@@ -6,14 +6,15 @@ import { acquireStore } from '../store/shared';
 import { backoffDelay } from '../util/backoff';
 import { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
-import { HistoryBackend, RejectedLine } from './backend';
+import { HistoryBackend } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
 import { LearnedTypes } from './field-types';
 import { InfluxBackend, InfluxSetup } from './influx-backend';
 import { historyMetrics } from './metrics';
 import { HistorySpec } from './spec';
+import { retainHistory } from './retention';
 import { Spool } from './spool';
-import { HistoryWriter } from './writer';
+import { HistoryWriter, RefusedPoint } from './writer';
 
 export interface OpenHistoryOptions {
   spec: HistorySpec;
@@ -22,13 +23,15 @@ export interface OpenHistoryOptions {
   /** This store's own spool folder. */
   spoolDir: string;
   spoolMaxBytes: number;
+  /** Embedded history only: how long points are kept (0 or unset: forever). */
+  retentionMs?: number;
   /** Metrics label. */
   name: string;
   clock: Clock;
   logger: Logger;
   batchSize?: number;
   flushIntervalMs?: number;
-  onRejected?: (rejected: RejectedLine[]) => void;
+  onRejected?: (rejected: RefusedPoint[]) => void;
   onChange?: () => void;
 }
 
@@ -85,6 +88,15 @@ export async function openHistory(options: OpenHistoryOptions): Promise<History>
     onChange: options.onChange,
   });
 
+  const release =
+    backend instanceof EmbeddedBackend
+      ? retainHistory(backend.store, {
+          retentionMs: options.retentionMs ?? 0,
+          clock: options.clock,
+          logger: options.logger,
+        })
+      : async () => undefined;
+
   // The setup is retried in the background: InfluxDB may be down at start,
   // and points are spooled meanwhile.
   let stopped = false;
@@ -119,6 +131,7 @@ export async function openHistory(options: OpenHistoryOptions): Promise<History>
       stopped = true;
       options.clock.clearTimeout(timer);
       await writer.close();
+      await release();
       await backend.close();
     },
   };

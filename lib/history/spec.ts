@@ -1,11 +1,13 @@
 // Which history a history-store config node means: the process default (the
 // launcher's InfluxDB when SENSFLOW_INFLUX_URL is set, else the embedded
 // store), an InfluxDB of its own, or the embedded store. Also where spools
-// live and how large they may grow, set by the launcher from its settings.
+// live, how large they may grow and how long the embedded history keeps
+// points, set by the launcher from its settings.
 import path from 'node:path';
 import { defaultStoreSpec } from '../store/shared';
 import { StoreSpec } from '../store/store';
 import { InfluxSpec } from './influx-backend';
+import { DEFAULT_RETENTION_DAYS } from './retention';
 
 export type HistorySpec = InfluxSpec | { kind: 'embedded'; store: StoreSpec };
 
@@ -19,6 +21,7 @@ export const DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024;
 
 let defaultSpec: HistorySpec | undefined;
 let spoolDefaults: SpoolDefaults = { maxBytes: DEFAULT_SPOOL_MAX_BYTES };
+let retentionDays = DEFAULT_RETENTION_DAYS;
 
 /** Set by the launcher: the history that "default" means in this process. */
 export function setDefaultHistorySpec(spec: HistorySpec | undefined): void {
@@ -40,6 +43,15 @@ export function spoolDefaultsFor(userDir: string): Required<SpoolDefaults> {
     dir: spoolDefaults.dir ?? path.join(userDir, 'history-spool'),
     maxBytes: spoolDefaults.maxBytes,
   };
+}
+
+/** Set by the launcher: how many days the embedded history keeps points (0: forever). */
+export function setEmbeddedRetentionDays(days: number): void {
+  retentionDays = days;
+}
+
+export function embeddedRetentionDays(): number {
+  return retentionDays;
 }
 
 /** An InfluxDB spec from a URL whose path names the database, with an optional login. */

@@ -7,14 +7,32 @@
 // with the same series and time overwrites itself). When the files exceed
 // the size limit, the oldest segments are dropped and the points counted.
 //
+// Appends that arrive together (in the same turn of the event loop, or while
+// the previous write is being fsynced) share one write and one fsync: a group
+// commit, so the cost of durability is paid per group, not per message.
+//
 // Layout of the directory: `0000000001.lp`, `0000000002.lp`, … (segments),
 // `cursor.json` (first unsent byte), `lock` (the owning process id). Each
 // segment is line protocol; `#t <ms>` comment lines (InfluxDB skips them)
 // record when the points after them were accepted, at most once a second.
 import fs from 'node:fs';
-import { FileHandle, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { FileHandle, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Clock } from '../util/clock';
+import {
+  CursorFile,
+  HASH,
+  lock,
+  NEWLINE,
+  pointLines,
+  readCursor,
+  scanLines,
+  syncDir,
+  truncateFile,
+} from './spool-files';
+import { AppendTags } from './spool-tags';
+
+export { SpoolLockedError } from './spool-files';
 
 export interface SpoolOptions {
   dir: string;
@@ -22,6 +40,9 @@ export interface SpoolOptions {
   maxBytes: number;
   /** Segment size; defaults to a quarter of the limit, between 64 KiB and 8 MiB. */
   segmentBytes?: number;
+  /** How many sources of appends to remember until their points are sent
+   *  (the oldest are forgotten beyond it); default 20,000. */
+  maxSources?: number;
   clock: Clock;
 }
 
@@ -40,6 +61,16 @@ export interface SpoolBatch {
   end: SpoolPosition;
   /** The point lines, comments left out. */
   lines(): string[];
+  /** The source given to appendFrom() with the point `line` of this
+   *  batch, while it is remembered (see SpoolOptions.maxSources). */
+  sourceOf(line: string): SpoolSource | undefined;
+}
+
+/** Who appended points (a message, say): told once they are stored. */
+export interface SpoolSource {
+  /** Called once, when the points are on disk (fsynced) or, with the
+   *  error, when they could not be written. Must not throw. */
+  stored(err?: Error): void;
 }
 
 interface Segment {
@@ -55,34 +86,36 @@ interface Marker {
   at: number;
 }
 
-interface Append {
+/** Appends waiting for the next write: they share it, its fsync and its outcome. */
+interface Group {
+  /** The point lines, joined only when written (one copy, not a rope per append). */
   lines: string[];
-  resolve: () => void;
-  reject: (err: Error) => void;
+  /** Sources with the indexes of their points within the group. */
+  sources: Array<{ start: number; end: number; source: SpoolSource }>;
+  /** For append(): made on first use. */
+  done?: Promise<void>;
+  resolve?: () => void;
+  reject?: (err: Error) => void;
 }
 
-const NEWLINE = 10;
-const HASH = 35;
 const MARKER_EVERY_MS = 1000;
 const opened = new Map<string, Promise<void>>();
-
-export class SpoolLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`the history spool ${dir} is in use by process ${pid}`);
-    this.name = 'SpoolLockedError';
-  }
-}
 
 export class Spool {
   private segments: Segment[] = [];
   private writer!: FileHandle;
+  private cursorFile!: CursorFile;
   private cursor: SpoolPosition = { seq: 1, offset: 0, consumed: 0 };
   private markers: Marker[] = [];
   private lastMarkerAt = -Infinity;
-  private queue: Append[] = [];
+  private next?: Group;
   private flushing?: Promise<void>;
   private inFlight?: { from: number; to: number };
   private pendingPoints = 0;
+  /** Points taken off the front (sent or dropped) since the spool was opened:
+   *  the next unsent point has this index, the last one front + pending - 1. */
+  private front = 0;
+  private readonly sources: AppendTags<SpoolSource>;
   private droppedPoints = 0;
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
@@ -97,6 +130,7 @@ export class Spool {
     this.segmentBytes =
       options.segmentBytes ??
       Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
+    this.sources = new AppendTags(options.maxSources);
   }
 
   static async open(options: SpoolOptions): Promise<Spool> {
@@ -114,6 +148,7 @@ export class Spool {
       await spool.recover();
     } catch (err) {
       await spool.writer?.close().catch(() => undefined);
+      await spool.cursorFile?.close().catch(() => undefined);
       await rm(path.join(dir, 'lock'), { force: true }).catch(() => undefined);
       spool.releaseDir();
       throw err;
@@ -149,10 +184,26 @@ export class Spool {
   append(lines: string[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the history spool is closed'));
     if (lines.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.queue.push({ lines, resolve, reject });
-      this.flushing ??= this.flushLoop();
+    const group = this.gather(lines);
+    group.done ??= new Promise<void>((resolve, reject) => {
+      group.resolve = resolve;
+      group.reject = reject;
     });
+    return group.done;
+  }
+
+  /**
+   * Appends points and tells `source` once they are on disk (fsynced), or
+   * why not. The source is remembered until the points are sent, for
+   * SpoolBatch.sourceOf(). No promise per call: this is the path of every
+   * message.
+   */
+  appendFrom(lines: string[], source: SpoolSource): void {
+    if (this.closed) return source.stored(new Error('the history spool is closed'));
+    if (lines.length === 0) return source.stored();
+    const group = this.gather(lines);
+    const end = group.lines.length;
+    group.sources.push({ start: end - lines.length, end, source });
   }
 
   /** Up to `max` points from the oldest unsent one; null when none. */
@@ -198,11 +249,28 @@ export class Spool {
     }
     this.inFlight = { from: this.cursor.seq, to: seq };
     const body = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
-    return { body, count, end: { seq, offset, consumed }, lines: () => pointLines(body) };
+    const first = this.front;
+    let lines: string[] | undefined;
+    const batch: SpoolBatch = {
+      body,
+      count,
+      end: { seq, offset, consumed },
+      lines: () => (lines ??= pointLines(body)),
+      sourceOf: (line) => {
+        const index = batch.lines().indexOf(line);
+        return index < 0 ? undefined : this.sources.at(first + index);
+      },
+    };
+    return batch;
   }
 
-  /** Marks a batch read with read() as written: it is never sent again. */
-  async commit(batch: SpoolBatch): Promise<void> {
+  /**
+   * Marks a batch read with read() as written: it is never sent again. Takes
+   * effect at once; the files follow in the background (the returned promise),
+   * so the sender need not wait for them: a cursor lost in a crash only
+   * resends.
+   */
+  commit(batch: SpoolBatch): Promise<void> {
     this.inFlight = undefined;
     const end = batch.end;
     // Overflow may have dropped what this batch covered meanwhile.
@@ -210,13 +278,18 @@ export class Spool {
       end.seq < this.cursor.seq ||
       (end.seq === this.cursor.seq && end.offset <= this.cursor.offset)
     ) {
-      return;
+      return Promise.resolve();
     }
     this.pendingPoints -= batch.count;
+    this.front += batch.count;
+    this.sources.release(this.front);
     this.cursor = { ...end };
-    for (const old of this.segments.filter((s) => s.seq < end.seq)) await this.removeSegment(old);
+    const sent = this.segments.filter((s) => s.seq < end.seq);
+    for (const segment of sent) this.detachSegment(segment);
     this.trimMarkers();
-    await this.saveCursor();
+    return this.saveCursor(async () => {
+      for (const segment of sent) await this.deleteSegment(segment);
+    });
   }
 
   /** Gives a batch back unwritten (the write failed); it will be read again. */
@@ -230,6 +303,7 @@ export class Spool {
     this.closed = true;
     while (this.flushing) await this.flushing;
     await this.saveCursor().catch(() => undefined);
+    await this.cursorFile.close().catch(() => undefined);
     await this.writer.close().catch(() => undefined);
     for (const s of this.segments) await s.reader?.close().catch(() => undefined);
     await rm(path.join(this.options.dir, 'lock'), { force: true });
@@ -238,32 +312,40 @@ export class Spool {
 
   // -------------------------------------------------------------- writing
 
+  /** Adds lines to the group being gathered for the next write. */
+  private gather(lines: string[]): Group {
+    const group = (this.next ??= { lines: [], sources: [] });
+    for (const line of lines) group.lines.push(line);
+    this.flushing ??= this.flushLoop();
+    return group;
+  }
+
   private async flushLoop(): Promise<void> {
+    // Let the appends of this turn of the event loop join the first write;
+    // later ones gather while it is written and fsynced, and go next.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0);
-        let text = '';
+      while (this.next) {
+        const group = this.next;
+        this.next = undefined;
         const now = this.options.clock.now();
         const marker = now - this.lastMarkerAt >= MARKER_EVERY_MS;
-        if (marker) text = `#t ${now}\n`;
-        let points = 0;
-        for (const append of group) {
-          text += append.lines.join('\n') + '\n';
-          points += append.lines.length;
-        }
-        const buf = Buffer.from(text);
+        const text = group.lines.join('\n') + '\n';
+        const buf = Buffer.from(marker ? `#t ${now}\n` + text : text);
         try {
           let segment = this.segments[this.segments.length - 1];
           if (segment.bytes > 0 && segment.bytes + buf.length > this.segmentBytes) {
             segment = await this.rotate();
           }
-          await this.writeAll(segment, buf, marker, now, points);
+          await this.writeAll(segment, buf, marker, now, group);
           await this.writer.datasync();
         } catch (err) {
-          for (const append of group) append.reject(err as Error);
+          group.reject?.(err as Error);
+          for (const { source } of group.sources) source.stored(err as Error);
           continue;
         }
-        for (const append of group) append.resolve();
+        group.resolve?.();
+        for (const { source } of group.sources) source.stored();
         await this.enforceLimit();
       }
     } finally {
@@ -276,7 +358,7 @@ export class Spool {
     buf: Buffer,
     marker: boolean,
     now: number,
-    points: number,
+    group: Group,
   ): Promise<void> {
     const before = segment.bytes;
     try {
@@ -296,8 +378,12 @@ export class Spool {
       this.lastMarkerAt = now;
     }
     segment.bytes += buf.length;
-    segment.points += points;
-    this.pendingPoints += points;
+    segment.points += group.lines.length;
+    const base = this.front + this.pendingPoints;
+    for (const { start, end, source } of group.sources) {
+      this.sources.add(base + start, base + end, source);
+    }
+    this.pendingPoints += group.lines.length;
     this.onData?.();
   }
 
@@ -335,6 +421,8 @@ export class Spool {
       if (victim.seq >= this.cursor.seq) {
         dropped += lost;
         this.pendingPoints -= lost;
+        this.front += lost;
+        this.sources.release(this.front);
       }
       if (victim.seq === this.cursor.seq) {
         const next = this.segments[this.segments.indexOf(victim) + 1];
@@ -369,11 +457,20 @@ export class Spool {
   }
 
   private async removeSegment(segment: Segment): Promise<void> {
+    if (this.detachSegment(segment)) await this.deleteSegment(segment);
+  }
+
+  /** Forgets a segment; false when it was already gone. */
+  private detachSegment(segment: Segment): boolean {
     const index = this.segments.indexOf(segment);
-    if (index < 0) return;
+    if (index < 0) return false;
     this.segments.splice(index, 1);
-    await segment.reader?.close().catch(() => undefined);
     this.markers = this.markers.filter((m) => m.seq !== segment.seq);
+    return true;
+  }
+
+  private async deleteSegment(segment: Segment): Promise<void> {
+    await segment.reader?.close().catch(() => undefined);
     await rm(this.segmentFile(segment.seq), { force: true });
   }
 
@@ -383,15 +480,14 @@ export class Spool {
     while (this.markers.length >= 2 && atOrBefore(this.markers[1])) this.markers.shift();
   }
 
-  /** Saves the cursor, one save at a time (no fsync: a lost cursor only resends). */
-  private saveCursor(): Promise<void> {
-    const file = path.join(this.options.dir, 'cursor.json');
+  /** Saves the cursor after `before` (file work that must come first), one
+   *  save at a time, in order (no fsync: a lost cursor only resends). */
+  private saveCursor(before?: () => Promise<void>): Promise<void> {
     this.saving = this.saving
       .catch(() => undefined)
       .then(async () => {
-        const { seq, offset } = this.cursor;
-        await writeFile(file + '.tmp', JSON.stringify({ seq, offset }), { mode: 0o600 });
-        await rename(file + '.tmp', file);
+        await before?.();
+        await this.cursorFile.write(this.cursor.seq, this.cursor.offset);
       });
     return this.saving;
   }
@@ -402,7 +498,8 @@ export class Spool {
     const dir = this.options.dir;
     await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     await lock(dir);
-    const saved = await readCursor(path.join(dir, 'cursor.json'));
+    const cursorFile = path.join(dir, 'cursor.json');
+    const saved = await readCursor(cursorFile);
     const seqs = (await readdir(dir))
       .map((name) => /^(\d{10})\.lp$/.exec(name))
       .filter((m): m is RegExpExecArray => m !== null)
@@ -447,88 +544,8 @@ export class Spool {
       this.segments.push(segment);
       await syncDir(dir);
     }
+    this.cursorFile = await CursorFile.open(cursorFile);
+    await this.saveCursor();
     await this.enforceLimit();
-  }
-}
-
-/** Whole lines of `buf` holding at most `max` points: bytes taken, points. */
-function scanLines(buf: Buffer, max: number): { taken: number; points: number } {
-  let taken = 0;
-  let points = 0;
-  while (points < max) {
-    const nl = buf.indexOf(NEWLINE, taken);
-    if (nl < 0) break;
-    if (buf[taken] !== HASH && nl > taken) points += 1;
-    taken = nl + 1;
-  }
-  return { taken, points };
-}
-
-function pointLines(body: Buffer): string[] {
-  return body
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-async function readCursor(file: string): Promise<{ seq: number; offset: number } | undefined> {
-  try {
-    const raw = JSON.parse(await readFile(file, 'utf8')) as { seq?: unknown; offset?: unknown };
-    if (Number.isSafeInteger(raw.seq) && Number.isSafeInteger(raw.offset)) {
-      return { seq: raw.seq as number, offset: raw.offset as number };
-    }
-  } catch {
-    // No cursor yet, or a torn one: start from the oldest segment (resending
-    // is harmless, skipping would lose points).
-  }
-  return undefined;
-}
-
-async function truncateFile(file: string, length: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.truncate(length);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems cannot fsync a directory; the data files are synced.
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Takes the directory's lock file, replacing one left by a dead process. */
-async function lock(dir: string): Promise<void> {
-  const file = path.join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number(await readFile(file, 'utf8').catch(() => ''));
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new SpoolLockedError(dir, pid);
-    }
-    await rm(file, { force: true });
-  }
-  throw new Error(`cannot lock the history spool ${dir}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -9,7 +9,7 @@ import { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { HistoryBackend, HistoryUnavailableError, RejectedLine } from './backend';
 import { historyMetrics } from './metrics';
-import { Spool, SpoolBatch } from './spool';
+import { Spool, SpoolBatch, SpoolSource } from './spool';
 
 export interface WriterOptions {
   backend: HistoryBackend;
@@ -24,8 +24,9 @@ export interface WriterOptions {
   random?: () => number;
   /** A write taking longer is abandoned and retried. */
   writeTimeoutMs?: number;
-  /** Points the backend refused, after the rest of their batch was written. */
-  onRejected?: (rejected: RejectedLine[]) => void;
+  /** Points the backend refused, after the rest of their batch was written,
+   *  each with the source given to acceptFrom() when still remembered. */
+  onRejected?: (rejected: RefusedPoint[]) => void;
   /** After each batch written or failed, for status displays. */
   onChange?: () => void;
 }
@@ -42,6 +43,16 @@ export interface WriterState {
   /** Failed attempts in a row; 0 when the last write succeeded. */
   failures: number;
   lastError?: string;
+}
+
+/** Where accepted points came from (a message): told when they are on
+ *  disk, and of any the backend refuses later. */
+export interface PointSource extends SpoolSource {
+  refused(reason: string): void;
+}
+
+export interface RefusedPoint extends RejectedLine {
+  source?: PointSource;
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;
@@ -65,6 +76,7 @@ export class HistoryWriter {
   private rejected = 0;
   private failures = 0;
   private lastError?: string;
+  private cursorFailing = false;
 
   constructor(private readonly options: WriterOptions) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -80,9 +92,19 @@ export class HistoryWriter {
   }
 
   /** Takes points (line protocol); resolves once they are safe on disk. */
-  async accept(lines: string[]): Promise<void> {
-    if (this.stopped) throw new Error('the history writer is closed');
-    await this.options.spool.append(lines);
+  accept(lines: string[]): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('the history writer is closed'));
+    return this.options.spool.append(lines);
+  }
+
+  /**
+   * Takes points and tells `source` once they are safe on disk (or why
+   * not); the source comes back with any of them the backend refuses later
+   * (onRejected).
+   */
+  acceptFrom(lines: string[], source: PointSource): void {
+    if (this.stopped) return source.stored(new Error('the history writer is closed'));
+    this.options.spool.appendFrom(lines, source);
   }
 
   state(): WriterState {
@@ -192,7 +214,7 @@ export class HistoryWriter {
   private async send(batch: SpoolBatch): Promise<boolean> {
     const { spool, clock, backend, name } = this.options;
     if (batch.count === 0) {
-      await spool.commit(batch);
+      this.committed(spool.commit(batch));
       return true;
     }
     const started = clock.now();
@@ -201,7 +223,14 @@ export class HistoryWriter {
     const timer = clock.setTimeout(() => abort.abort(), this.options.writeTimeoutMs ?? 10_000);
     try {
       const outcome = await backend.write(batch, abort.signal);
-      await spool.commit(batch);
+      // Sources are forgotten once their points are committed: look them up first.
+      const refusedPoints: RefusedPoint[] = outcome.rejected.map((r) => ({
+        ...r,
+        // Every source the spool holds was given to acceptFrom() as a PointSource.
+        source: batch.sourceOf(r.line) as PointSource | undefined,
+      }));
+      // The next batch need not wait for the cursor file: a lost one only resends.
+      this.committed(spool.commit(batch));
       historyMetrics.writeSeconds.observe({ store: name }, (clock.now() - started) / 1000);
       const refused = outcome.rejected.length;
       this.written += batch.count - refused;
@@ -215,7 +244,7 @@ export class HistoryWriter {
       if (refused > 0) {
         this.rejected += refused;
         historyMetrics.rejected.inc({ store: name, stage: 'backend' }, refused);
-        this.options.onRejected?.(outcome.rejected);
+        this.options.onRejected?.(refusedPoints);
       }
       this.updateGauges();
       this.options.onChange?.();
@@ -244,6 +273,21 @@ export class HistoryWriter {
       clock.clearTimeout(timer);
       this.abort = undefined;
     }
+  }
+
+  /** Watches the cursor save of a commit; says once when saves start failing. */
+  private committed(saving: Promise<void>): void {
+    saving.then(
+      () => (this.cursorFailing = false),
+      (err: unknown) => {
+        if (this.cursorFailing) return;
+        this.cursorFailing = true;
+        this.options.logger.warn(
+          `history: cannot save the spool position (${errorMessage(err)}); ` +
+            'after a restart some points may be sent again, which is harmless',
+        );
+      },
+    );
   }
 
   private updateGauges(): void {

@@ -4,8 +4,10 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { FieldTypeMap, FieldTyping, parseFieldTypes } from '../../lib/history/field-types';
 import { historyMetrics } from '../../lib/history/metrics';
-import { convertMessage, ReadingMessage, tagObject } from '../../lib/history/readings';
-import { WriterState } from '../../lib/history/writer';
+import { NameText } from '../../lib/history/names';
+import { ReadingConverter, ReadingMessage, tagObject } from '../../lib/history/readings';
+import type { History } from '../../lib/history/service';
+import { PointSource, WriterState } from '../../lib/history/writer';
 import { errorMessage } from '../../lib/util/log';
 import type { HistoryStoreNode } from '../history-store/history-store-node';
 import { storeStatus } from '../history-store/status';
@@ -19,6 +21,28 @@ interface HistoryOutDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI) {
+  /**
+   * A message whose points are on their way: acknowledged (done) once they
+   * are on disk, failed if some of them were refused at the node, and told
+   * if InfluxDB refuses one later.
+   */
+  class MessageSource implements PointSource {
+    constructor(
+      private readonly node: Node,
+      private readonly msg: NodeMessageInFlow,
+      private readonly done: (err?: Error) => void,
+      private readonly refusal?: Error,
+    ) {}
+
+    stored(err?: Error): void {
+      this.done(err ?? this.refusal);
+    }
+
+    refused(reason: string): void {
+      this.node.error(`${RED._('history-out.errors.rejected')}: ${reason}`, this.msg);
+    }
+  }
+
   function HistoryOut(this: Node, def: HistoryOutDef) {
     RED.nodes.createNode(this, def);
     const store = RED.nodes.getNode(def.store) as HistoryStoreNode | null;
@@ -30,6 +54,7 @@ export = function (RED: NodeAPI) {
       if (!store) throw new Error(`${RED._('history-out.errors.noStore')}: ${def.store || '-'}`);
       declared = parseFieldTypes(def.fieldTypes);
       tags = def.tags ? tagObject(JSON.parse(def.tags)) : {};
+      new NameText().tags(tags); // line protocol can carry them
       const minutes =
         def.maxFuture === undefined || def.maxFuture === '' ? 60 : Number(def.maxFuture);
       if (!(minutes >= 0)) throw new Error(RED._('history-out.errors.maxFuture'));
@@ -38,33 +63,33 @@ export = function (RED: NodeAPI) {
       setupError = err instanceof Error ? err : new Error(String(err));
       this.status({ fill: 'red', shape: 'ring', text: setupError.message });
     }
-    let typing: FieldTyping | undefined;
+    // Set by the first message, once the store is open.
+    let converter: ReadingConverter | undefined;
+    let history: History | undefined;
 
     this.on('input', async (msg: NodeMessageInFlow, _send, done) => {
       try {
         if (setupError || !store) throw setupError;
-        const history = await store.history();
-        typing ??= new FieldTyping(declared, history.learnedTypes);
-        const { lines, errors } = convertMessage(msg as ReadingMessage, {
-          measurement: def.measurement?.trim() || undefined,
-          tags,
-          typing,
-          precision: store.precision,
-          now: Date.now(),
-          maxFutureMs,
-        });
-        if (lines.length > 0) {
-          store.origins.add(lines, {
-            report: (reason) =>
-              this.error(`${RED._('history-out.errors.rejected')}: ${reason}`, msg),
+        if (!history) {
+          history = await store.history();
+          converter = new ReadingConverter({
+            measurement: def.measurement?.trim() || undefined,
+            tags,
+            typing: new FieldTyping(declared, history.learnedTypes),
+            precision: store.precision,
+            maxFutureMs,
           });
-          await history.writer.accept(lines);
         }
+        const { lines, errors } = converter!.convert(msg as ReadingMessage, Date.now());
+        let refusal: Error | undefined;
         if (errors.length > 0) {
           historyMetrics.rejected.inc({ store: store.id, stage: 'input' }, errors.length);
-          throw new Error(`${RED._('history-out.errors.refused')}: ${errors.join('; ')}`);
+          refusal = new Error(`${RED._('history-out.errors.refused')}: ${errors.join('; ')}`);
         }
-        done();
+        if (lines.length === 0) return done(refusal);
+        // done() comes once the good points are on disk, fsynced together
+        // with the other messages of the same moment.
+        history.writer.acceptFrom(lines, new MessageSource(this, msg, done, refusal));
       } catch (err) {
         done(err instanceof Error ? err : new Error(errorMessage(err)));
       }

@@ -4,14 +4,19 @@
 import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { InfluxSetup, isInfluxDuration } from '../../lib/history/influx-backend';
-import { RecentOrigins } from '../../lib/history/origins';
 import { Precision, PRECISIONS } from '../../lib/history/point';
 import { History, openHistory } from '../../lib/history/service';
-import { HistoryConfigError, historySpecFrom, spoolDefaultsFor } from '../../lib/history/spec';
+import { retentionMs } from '../../lib/history/retention';
+import {
+  embeddedRetentionDays,
+  HistoryConfigError,
+  historySpecFrom,
+  spoolDefaultsFor,
+} from '../../lib/history/spec';
 import { WriterState } from '../../lib/history/writer';
 import { systemClock } from '../../lib/util/clock';
 import { errorMessage, Logger } from '../../lib/util/log';
-import type { HistoryStoreNode, PointOrigin } from './history-store-node';
+import type { HistoryStoreNode } from './history-store-node';
 
 interface HistoryStoreDef extends NodeDef {
   backend: string;
@@ -73,7 +78,6 @@ export = function (RED: NodeAPI) {
     this.precision = PRECISIONS.includes(def.precision as Precision)
       ? (def.precision as Precision)
       : 'ms';
-    (this as { origins: RecentOrigins<PointOrigin> }).origins = new RecentOrigins<PointOrigin>();
     const logger: Logger = {
       error: (m) => this.error(m),
       warn: (m) => this.warn(m),
@@ -99,15 +103,15 @@ export = function (RED: NodeAPI) {
         setup: spec.kind === 'influxdb' ? setupFrom(def) : undefined,
         spoolDir: path.join(spool.dir, this.id.replace(/[^A-Za-z0-9._-]/g, '_')),
         spoolMaxBytes: spoolMb ? spoolMb * 1024 * 1024 : spool.maxBytes,
+        retentionMs: retentionMs(embeddedRetentionDays()),
         name: this.id,
         clock: systemClock,
         logger,
         batchSize: count(def.batchSize, 'batchSize'),
         flushIntervalMs: count(def.flushInterval, 'flushInterval'),
         onRejected: (rejected) => {
-          for (const { line, reason } of rejected) {
-            const origin = this.origins.find(line);
-            if (origin) origin.report(reason);
+          for (const { line, reason, source } of rejected) {
+            if (source) source.refused(reason);
             else this.warn(RED._('history-store.errors.rejected', { reason, line }));
           }
         },

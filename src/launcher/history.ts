@@ -1,8 +1,15 @@
 // History, as the server sets it up: the "default" history of history-store
 // nodes is the InfluxDB of SENSFLOW_INFLUX_URL (database from its path) or
-// else the embedded store, and spools live where the settings say.
-import { influxSpecFromUrl, setDefaultHistorySpec, setSpoolDefaults } from '../../lib/history/spec';
-import { DEFAULT_SPOOL_MAX_BYTES } from '../../lib/history/spec';
+// else the embedded store; spools live where the settings say, and the
+// embedded history keeps points for the days they say.
+import { DEFAULT_RETENTION_DAYS } from '../../lib/history/retention';
+import {
+  DEFAULT_SPOOL_MAX_BYTES,
+  influxSpecFromUrl,
+  setDefaultHistorySpec,
+  setEmbeddedRetentionDays,
+  setSpoolDefaults,
+} from '../../lib/history/spec';
 import type { Extension } from './extensions';
 
 export const historyExtension: Extension = {
@@ -14,10 +21,12 @@ export const historyExtension: Extension = {
       dir: ctx.settings.history.spoolDir,
       maxBytes: ctx.settings.history.spoolMaxBytes,
     });
+    setEmbeddedRetentionDays(ctx.settings.history.retentionDays);
     return {
       async stop() {
         setDefaultHistorySpec(undefined);
         setSpoolDefaults({ dir: undefined, maxBytes: DEFAULT_SPOOL_MAX_BYTES });
+        setEmbeddedRetentionDays(DEFAULT_RETENTION_DAYS);
       },
     };
   },

@@ -37,6 +37,11 @@ export class ManagedProcess {
     return this.child !== undefined;
   }
 
+  /** The process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     const log = fs.openSync(this.logFile, 'a');

@@ -11,6 +11,7 @@ import * as registry from './0100_registry';
 import * as eot from './0200_eot';
 import * as alarms from './0400_alarms';
 import * as history from './0500_history';
+import * as historyRetention from './0501_history_retention';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0200_eot': eot,
   '0400_alarms': alarms,
   '0500_history': history,
+  '0501_history_retention': historyRetention,
 };

@@ -22,6 +22,21 @@ describe('settings', () => {
     assert.equal(s.shutdownTimeoutSeconds, 5);
     assert.equal(s.history.spoolDir, '/srv/app/.sensflow/history-spool');
     assert.equal(s.history.spoolMaxBytes, 512 * 1024 * 1024);
+    assert.equal(s.history.retentionDays, 30);
+  });
+
+  it('takes the retention of the embedded history, 0 for ever, and names a bad one', () => {
+    assert.equal(
+      loadSettings({ SENSFLOW_HISTORY_RETENTION_DAYS: '365' }).history.retentionDays,
+      365,
+    );
+    assert.equal(loadSettings({ SENSFLOW_HISTORY_RETENTION_DAYS: '0' }).history.retentionDays, 0);
+    for (const bad of ['-1', '2.5', 'forever']) {
+      assert.throws(
+        () => loadSettings({ SENSFLOW_HISTORY_RETENTION_DAYS: bad }),
+        /SENSFLOW_HISTORY_RETENTION_DAYS/,
+      );
+    }
   });
 
   it('takes the history spool folder and limit, and names a bad limit', () => {

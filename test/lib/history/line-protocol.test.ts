@@ -71,6 +71,17 @@ describe('line protocol', () => {
     assert.equal(nanoseconds(T + 0.123, 'u'), `${T}123000`);
     assert.equal(nanoseconds(0, 'ms'), '0');
     assert.equal(nanoseconds(-1500, 's'), '-2000000000');
+    // Times printed from a remembered high part: every low part padded right.
+    for (const ms of [T - (T % 1e6), T - (T % 1e6) + 7, T - (T % 1e6) + 100_000, 1_000_000]) {
+      assert.equal(nanoseconds(ms, 'ms'), `${ms}000000`);
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: -9e12, max: 9e12 }), (ms) => {
+        assert.equal(nanoseconds(ms, 'ms'), ms === 0 ? '0' : `${ms}000000`);
+        assert.equal(nanoseconds(ms + 0.5, 'u'), `${ms * 1000 + 500}000`);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('refuses what InfluxDB cannot store faithfully, naming it', () => {

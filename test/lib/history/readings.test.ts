@@ -175,6 +175,49 @@ describe('readings', () => {
     assert.match(convert({ payload: 1, measurement: '' }).errors[0], /no measurement/);
   });
 
+  it("merges tags in order: node, segments, deviceId, msg.tags, then the point's own", () => {
+    const { points, errors } = convert(
+      {
+        payload: [
+          { fields: { v: 1 }, tags: { room: 'own', extra: 'e' } },
+          { v: 2, value_units: 'C' },
+          3,
+        ],
+        measurement: 'm',
+        segments: { building: 'u4', room: '300', location: ['u4', '300'] },
+        deviceId: 7,
+        tags: { building: 'msg' },
+      },
+      { tags: { building: 'node', source: 'n' } },
+    );
+    assert.deepEqual(errors, []);
+    const common = { building: 'msg', source: 'n', location: 'u4/300', device: '7' };
+    assert.deepEqual(
+      points.map((p) => p.tags),
+      [
+        { ...common, room: 'own', extra: 'e' },
+        { ...common, room: '300', unit: 'C' },
+        { ...common, room: '300' },
+      ],
+    );
+  });
+
+  it('writes the same line whether or not the message carries msg.tags', () => {
+    const msg = {
+      payload: 21.5,
+      segments: { site: 'UT3', building: 'u 4', room: '300', kind: 'temperature', location: ['a'] },
+      deviceId: 'mkr-01',
+      timestamp: NOW - 1000,
+    };
+    const options = { tags: { source: 'mqtt', zone: 'z=1' } };
+    const plain = convert(msg, options).lines;
+    assert.deepEqual(convert({ ...msg, tags: {} }, options).lines, plain);
+    assert.equal(
+      plain[0],
+      `temperature,building=u\\ 4,device=mkr-01,kind=temperature,location=a,room=300,site=UT3,source=mqtt,zone=z\\=1 value=21.5 ${NOW - 1000}000000`,
+    );
+  });
+
   it('checks declared field types', () => {
     assert.throws(
       () => parseFieldTypes('{"m":{"f":"double"}}'),

@@ -89,6 +89,23 @@ describe('history spool', () => {
     assert.deepEqual(await drain(reopened), lines(120, 230));
   });
 
+  it('resumes from a cursor file in either form (rewritten in place, or whole)', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    await spool.append(lines(0, 100));
+    await spool.commit((await spool.read(40))!);
+    await spool.close();
+    open.splice(open.indexOf(spool), 1);
+    const record = fs.readFileSync(path.join(dir, 'cursor.json'), 'utf8');
+    assert.equal(record.length, 64, 'a fixed-size record');
+    assert.deepEqual(await drain(await openSpool(crashCopy(dir))), lines(40, 60));
+    // A cursor as a whole small file, as an earlier version wrote it.
+    const { seq, offset } = JSON.parse(record) as { seq: number; offset: number };
+    const copy = crashCopy(dir);
+    fs.writeFileSync(path.join(copy, 'cursor.json'), JSON.stringify({ seq, offset }));
+    assert.deepEqual(await drain(await openSpool(copy)), lines(40, 60));
+  });
+
   it('cuts a torn last line, which was never acknowledged', async () => {
     const dir = tempDir();
     const spool = await openSpool(dir);
@@ -106,33 +123,35 @@ describe('history spool', () => {
     assert.deepEqual(await drain(reopened), lines(0, 11));
   });
 
-  it('keeps every acknowledged point through a real kill -9', async function () {
-    this.timeout(30_000);
-    const dir = tempDir();
-    const child = spawn(
-      process.execPath,
-      ['-r', 'tsx/cjs', 'test/fixtures/history/spool-appender.ts', dir],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let acked = -1;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const all = [...out.matchAll(/acked (\d+)/g)];
-      if (all.length > 0) acked = Number(all[all.length - 1][1]);
+  for (const mode of ['one append at a time', 'grouped']) {
+    it(`keeps every acknowledged point through a real kill -9 (${mode})`, async function () {
+      this.timeout(30_000);
+      const dir = tempDir();
+      const child = spawn(
+        process.execPath,
+        ['-r', 'tsx/cjs', 'test/fixtures/history/spool-appender.ts', dir, mode],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let acked = -1;
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const all = [...out.matchAll(/acked (\d+)/g)];
+        if (all.length > 0) acked = Number(all[all.length - 1][1]);
+      });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      while (acked < 20_000) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGKILL');
+      await exited;
+      const reopened = await openSpool(dir);
+      const got = (await drain(reopened, 5000)).map((l) => Number(/value=(\d+)/.exec(l)![1]));
+      assert.ok(got.length > acked, `${got.length} points, ${acked + 1} acknowledged`);
+      got.forEach((v, i) => assert.equal(v, i, 'in order, each once'));
     });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    while (acked < 20_000) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGKILL');
-    await exited;
-    const reopened = await openSpool(dir);
-    const got = (await drain(reopened, 5000)).map((l) => Number(/value=(\d+)/.exec(l)![1]));
-    assert.ok(got.length > acked, `${got.length} points, ${acked + 1} acknowledged`);
-    got.forEach((v, i) => assert.equal(v, i, 'in order, each once'));
-  });
+  }
 
   it('drops the oldest segments beyond the size limit, and counts them', async () => {
     const dir = tempDir();
@@ -178,5 +197,72 @@ describe('history spool', () => {
     const spool = await openSpool(tempDir());
     await spool.close();
     await assert.rejects(spool.append(lines(0, 1)), /closed/);
+    const told: Array<Error | undefined> = [];
+    spool.appendFrom(lines(0, 1), { stored: (err) => told.push(err) });
+    assert.equal(told.length, 1);
+    assert.match(told[0]!.message, /closed/);
+  });
+
+  it('writes the appends of one moment with one write and one fsync (group commit)', async () => {
+    const spool = await openSpool(tempDir());
+    const syncs = await countDatasyncs();
+    try {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => spool.append(lines(i * 10, 10))));
+      assert.equal(syncs.count, 1, 'one fsync for 100 appends');
+      // Appends made while a write is on its way share the next one.
+      const first = spool.append(lines(1000, 10));
+      await new Promise((resolve) => setImmediate(resolve)); // the first write has started
+      const later = Array.from({ length: 50 }, (_, i) => spool.append(lines(1010 + i * 10, 10)));
+      await Promise.all([first, ...later]);
+      assert.equal(syncs.count, 3);
+    } finally {
+      syncs.restore();
+    }
+    assert.deepEqual(await drain(spool), lines(0, 1510));
+  });
+
+  it('tells each source once its points are on disk, and knows it until they are sent', async () => {
+    const spool = await openSpool(tempDir());
+    const told: string[] = [];
+    const source = (name: string) => ({
+      name,
+      stored: (err?: Error) => told.push(err ? 'error' : name),
+    });
+    const a = source('a');
+    const b = source('b');
+    spool.appendFrom(lines(0, 3), a);
+    const untagged = spool.append(lines(3, 2));
+    spool.appendFrom(lines(5, 3), b);
+    assert.deepEqual(told, [], 'not before the fsync');
+    await untagged;
+    assert.deepEqual(told, ['a', 'b']);
+    const batch = (await spool.read(6))!;
+    assert.equal(batch.sourceOf(lines(1, 1)[0]), a);
+    assert.equal(batch.sourceOf(lines(3, 1)[0]), undefined, 'appended without a source');
+    assert.equal(batch.sourceOf(lines(5, 1)[0]), b);
+    assert.equal(batch.sourceOf('m,tag=x value=0 1'), undefined, 'not in the batch');
+    await spool.commit(batch);
+    assert.equal(batch.sourceOf(lines(1, 1)[0]), undefined, 'forgotten once sent');
+    const rest = (await spool.read(10))!;
+    assert.equal(rest.sourceOf(lines(7, 1)[0]), b, 'kept while some of its points are unsent');
   });
 });
+
+/** Counts FileHandle.datasync calls (every fsync of the spool) until restore(). */
+async function countDatasyncs(): Promise<{ count: number; restore(): void }> {
+  const handle = await fs.promises.open(__filename, 'r');
+  const proto = Object.getPrototypeOf(handle) as {
+    datasync: (...args: unknown[]) => Promise<void>;
+  };
+  await handle.close();
+  const original = proto.datasync;
+  const counter = {
+    count: 0,
+    restore: () => (proto.datasync = original),
+  };
+  proto.datasync = function (this: unknown, ...args: unknown[]) {
+    counter.count += 1;
+    return original.apply(this, args);
+  };
+  return counter;
+}

@@ -138,14 +138,36 @@ describe('history writer', () => {
     assert.equal(writer.state().failures, 0);
   });
 
-  it('reports the points the backend refuses and writes the others', async () => {
+  it('reports the points the backend refuses, with their source, and writes the others', async () => {
     await start({ batchSize: 10 });
     backend.bad.add(lines(3, 1)[0]);
-    await writer.accept(lines(0, 10));
+    backend.bad.add(lines(7, 1)[0]);
+    const stored: string[] = [];
+    const source = (name: string) => {
+      let told!: () => void;
+      return {
+        told: new Promise<void>((resolve) => (told = resolve)),
+        stored: (err?: Error) => {
+          stored.push(err ? `${name}: ${err.message}` : name);
+          told();
+        },
+        refused: () => undefined,
+      };
+    };
+    const a = source('message A');
+    const c = source('message C');
+    writer.acceptFrom(lines(0, 5), a);
+    await writer.accept(lines(5, 2));
+    writer.acceptFrom(lines(7, 3), c);
+    await c.told;
     await step(0);
-    assert.deepEqual(rejected, [{ line: lines(3, 1)[0], reason: 'bad' }]);
-    assert.equal(backend.written.length, 9);
-    assert.equal(writer.state().rejected, 1);
+    assert.deepEqual(stored, ['message A', 'message C'], 'each source told once it is on disk');
+    assert.deepEqual(rejected, [
+      { line: lines(3, 1)[0], reason: 'bad', source: a },
+      { line: lines(7, 1)[0], reason: 'bad', source: c },
+    ]);
+    assert.equal(backend.written.length, 8);
+    assert.equal(writer.state().rejected, 2);
   });
 
   it('sends points left by a previous run first, without waiting for new ones', async () => {
