@@ -13,7 +13,9 @@
  *  - Security
  *  - Embedded MQTT broker
  *  - Device protocols
+ *  - Device provisioning
  *  - External services (MQTT broker, MySQL/MariaDB, InfluxDB)
+ *  - History
  *  - Operations and logging
  *
  * A value that cannot be parsed stops the start with one line naming the
@@ -89,6 +91,10 @@ export interface SensflowSettings {
     dashboardAuth?: { user: string; password: string };
     /** Bearer token required by `/metrics`. SENSFLOW_METRICS_TOKEN; open when unset. */
     metricsToken?: string;
+    /** Bearer token accepted by the admin REST API (`/api/v1/`) besides the
+     *  editor's admin tokens, for scripts. SENSFLOW_API_TOKEN (16 characters
+     *  at least); unset: editor tokens only. */
+    apiToken?: string;
   };
 
   /*******************************************************************************
@@ -120,6 +126,25 @@ export interface SensflowSettings {
   };
 
   /*******************************************************************************
+   * Device provisioning
+   *  - `GET /device/credentials` and `GET /device/config` (topics.md) answer
+   *    devices with what they need to reach the broker;
+   *  - `sensflow devices provision` writes the server name and port into a
+   *    device's flash.
+   ******************************************************************************/
+
+  provisioning: {
+    /** The host name devices use to reach this server (the broker in
+     *  /device/config, the server name in `devices provision`).
+     *  SENSFLOW_PUBLIC_HOST; unset: the host the request was sent to, or this
+     *  machine's name for `devices provision`. */
+    publicHost?: string;
+    /** Requests one address may make to the provisioning endpoints per
+     *  minute before it gets 429. SENSFLOW_PROVISION_RATE, default 30. */
+    ratePerMinute: number;
+  };
+
+  /*******************************************************************************
    * External services
    *  - each replaces an embedded default when set; a password in a URL is
    *    never logged.
@@ -135,6 +160,29 @@ export interface SensflowSettings {
     /** InfluxDB 1.x for history instead of the embedded store, e.g.
      *  `http://127.0.0.1:8086/sensflow`. SENSFLOW_INFLUX_URL. */
     influxUrl?: URL;
+    /** The administrator login of Mosquitto's dynamic-security plugin, used
+     *  to keep its clients and roles in step with the device registry.
+     *  SENSFLOW_MQTT_DYNSEC_USER and SENSFLOW_MQTT_DYNSEC_PASSWORD, both or
+     *  neither, only with SENSFLOW_MQTT_URL. */
+    dynsec?: { user: string; password: string };
+  };
+
+  /*******************************************************************************
+   * History
+   *  - the default history is InfluxDB when SENSFLOW_INFLUX_URL is set, else
+   *    the embedded store;
+   *  - every point is first appended to an on-disk spool (fsynced before the
+   *    message is acknowledged) and sent from there, so InfluxDB may be down
+   *    for a while; when the spool reaches its limit, the oldest unsent
+   *    points are dropped (counted in sensflow_history_points_dropped_total).
+   ******************************************************************************/
+
+  history: {
+    /** Folder of the spools, one sub-folder per history-store node.
+     *  SENSFLOW_HISTORY_SPOOL_DIR, default `$SENSFLOW_HOME/history-spool`. */
+    spoolDir: string;
+    /** Size limit of each spool in bytes. SENSFLOW_HISTORY_SPOOL_MB, default 512 (MiB). */
+    spoolMaxBytes: number;
   };
 
   /*******************************************************************************
@@ -192,12 +240,42 @@ function identifier(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function apiToken(env: Env): string | undefined {
+  const token = read(env, 'SENSFLOW_API_TOKEN');
+  if (token !== undefined && token.length < 16) {
+    throw new SettingError('SENSFLOW_API_TOKEN', 'must be at least 16 characters');
+  }
+  return token;
+}
+
+function publicHost(env: Env): string | undefined {
+  const host = read(env, 'SENSFLOW_PUBLIC_HOST');
+  if (host !== undefined && !/^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
+    throw new SettingError('SENSFLOW_PUBLIC_HOST', `"${host}" is not a host name or address`);
+  }
+  return host;
+}
+
+function dynsec(env: Env, mqttUrl: URL | undefined) {
+  const login = loginPair(env, 'SENSFLOW_MQTT_DYNSEC_USER', 'SENSFLOW_MQTT_DYNSEC_PASSWORD');
+  if (login && !mqttUrl) {
+    throw new SettingError(
+      'SENSFLOW_MQTT_DYNSEC_USER',
+      'applies to an external Mosquitto: set SENSFLOW_MQTT_URL too',
+    );
+  }
+  return login;
+}
+
 /** Reads the settings from an environment (process.env by default). */
 export function loadSettings(env: Env = process.env, cwd = process.cwd()): SensflowSettings {
   const mqttTls = tlsPair(env, 'SENSFLOW_MQTT_TLS_KEY', 'SENSFLOW_MQTT_TLS_CERT', cwd);
   const staticDir = read(env, 'SENSFLOW_HTTP_STATIC');
+  const home = path.resolve(cwd, read(env, 'SENSFLOW_HOME') ?? '.sensflow');
+  const spoolDir = read(env, 'SENSFLOW_HISTORY_SPOOL_DIR');
+  const mqttUrl = url(env, 'SENSFLOW_MQTT_URL', ['mqtt', 'mqtts', 'ws', 'wss']);
   return {
-    home: path.resolve(cwd, read(env, 'SENSFLOW_HOME') ?? '.sensflow'),
+    home,
     instanceId: identifier(env, 'SENSFLOW_INSTANCE_ID', 'sensflow-1'),
     site: identifier(env, 'SENSFLOW_SITE', DEFAULT_SITE),
     http: {
@@ -212,6 +290,7 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
       credentialSecret: read(env, 'SENSFLOW_CREDENTIAL_SECRET'),
       dashboardAuth: loginPair(env, 'SENSFLOW_DASHBOARD_USER', 'SENSFLOW_DASHBOARD_PASSWORD'),
       metricsToken: read(env, 'SENSFLOW_METRICS_TOKEN'),
+      apiToken: apiToken(env),
     },
     mqtt: {
       host: read(env, 'SENSFLOW_MQTT_HOST') ?? '0.0.0.0',
@@ -222,10 +301,19 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
     eot: {
       port: port(env, 'SENSFLOW_EOT_PORT', 4004),
     },
+    provisioning: {
+      publicHost: publicHost(env),
+      ratePerMinute: integer(env, 'SENSFLOW_PROVISION_RATE', 30, 1, 100_000),
+    },
     external: {
-      mqttUrl: url(env, 'SENSFLOW_MQTT_URL', ['mqtt', 'mqtts', 'ws', 'wss']),
+      mqttUrl,
       mysqlUrl: databaseUrl(env, 'SENSFLOW_MYSQL_URL', ['mysql', 'mariadb']),
       influxUrl: databaseUrl(env, 'SENSFLOW_INFLUX_URL', ['http', 'https']),
+      dynsec: dynsec(env, mqttUrl),
+    },
+    history: {
+      spoolDir: spoolDir ? path.resolve(cwd, spoolDir) : path.join(home, 'history-spool'),
+      spoolMaxBytes: integer(env, 'SENSFLOW_HISTORY_SPOOL_MB', 512, 1, 1024 * 1024) * 1024 * 1024,
     },
     logLevel: oneOf(env, 'SENSFLOW_LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutSeconds: integer(env, 'SENSFLOW_SHUTDOWN_TIMEOUT', 5, 1, 600),

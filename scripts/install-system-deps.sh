@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the servers the test suite runs for real (MariaDB, InfluxDB 1.x,
-# Mosquitto) from Debian's packages, when they are missing. Needs root; the
-# test harness (test/support/packages.ts) does the same on demand.
+# Installs what the test suite runs for real (MariaDB, InfluxDB 1.x,
+# Mosquitto, Chromium for the page tests, and socat: a pseudo-terminal
+# standing in for a device's USB serial port) from Debian's packages, when
+# they are missing. Needs root; the test harness (test/support/packages.ts)
+# does the same on demand.
 set -euo pipefail
 
 need=()
@@ -9,6 +11,8 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(maria
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_ctrl >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

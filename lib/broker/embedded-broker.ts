@@ -104,6 +104,22 @@ export class EmbeddedBroker {
     this.policy.current = policy;
   }
 
+  /** Closes every connection whose principal matches (a device just
+   *  disabled, reset or moved); returns how many were closed. */
+  disconnect(match: (principal: Principal) => boolean): number {
+    const clients = (this.aedes as unknown as { clients: Record<string, ClientWithPrincipal> })
+      .clients;
+    let closed = 0;
+    for (const client of Object.values(clients)) {
+      const principal = client[PRINCIPAL];
+      if (principal && match(principal)) {
+        client.close();
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   get running(): boolean {
     return !this.aedes.closed && this.tcp.listening;
   }

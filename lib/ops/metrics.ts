@@ -25,14 +25,16 @@ export function counter<L extends string>(
   );
 }
 
+/** A gauge; `collect`, when given, sets its values at each scrape. */
 export function gauge<L extends string>(
   name: string,
   help: string,
   labelNames: readonly L[] = [],
+  collect?: (this: Gauge<L>) => Promise<void> | void,
 ): Gauge<L> {
   return (
     (registry.getSingleMetric(name) as Gauge<L>) ??
-    new Gauge({ name, help, labelNames, registers: [registry] })
+    new Gauge({ name, help, labelNames, registers: [registry], collect })
   );
 }
 

@@ -5,6 +5,8 @@
 // Portable conventions, so one query runs on SQLite and MySQL/MariaDB alike:
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
+import type { HistoryTables } from '../history/schema';
+import type { RegistryTables } from '../registry/schema';
 
 /** Facts about the store itself (e.g. when it was created). */
 export interface MetaTable {
@@ -16,4 +18,4 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables;
+export type Database = CoreTables & RegistryTables & HistoryTables;

@@ -17,6 +17,8 @@ export interface Store {
   readonly description: string;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
+  /** Runs `fn` before the store closes (services flush what they hold). */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,18 @@ export async function openStore(spec: StoreSpec): Promise<Store> {
     await db.destroy().catch(() => undefined);
     throw err;
   }
-  return { db, dialect: spec.kind, description, ping, close: () => db.destroy() };
+  const closers: Array<() => Promise<void>> = [];
+  return {
+    db,
+    dialect: spec.kind,
+    description,
+    ping,
+    onClose: (fn) => closers.push(fn),
+    close: async () => {
+      for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
+      await db.destroy();
+    },
+  };
 }
 
 /** Applies every migration not yet applied; returns the names it applied. */

@@ -1,6 +1,11 @@
 // Config node: which store the registry lives in (the server's own by
-// default). It holds one shared handle on that store for the nodes that use it.
+// default). It holds one shared handle on that store, and the registry on it,
+// for the nodes that use it.
+import os from 'node:os';
+import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
+import { registryFor } from '../../lib/registry/shared';
+import { credentialSecretFor } from '../../lib/security/credential-secret';
 import { acquireStore, StoreHandle } from '../../lib/store/shared';
 import { storeSpecFrom, StoreConfig } from '../../lib/store/spec';
 import type { RegistryConfigNode } from './registry-node';
@@ -11,17 +16,24 @@ interface RegistryDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI) {
+  // Node-RED always sets userDir; its own default is ~/.node-red.
+  const userDir = () => RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
+
   function SensflowRegistryNode(this: RegistryConfigNode, def: RegistryDef) {
     RED.nodes.createNode(this, def);
     const config: StoreConfig = { store: def.store, file: def.file, url: this.credentials?.url };
     const opening: Promise<StoreHandle> = (async () => {
-      const spec = storeSpecFrom(config, RED.settings.userDir ?? process.cwd());
+      const spec = storeSpecFrom(config, userDir());
       return acquireStore(spec);
     })();
     opening.catch((err: unknown) =>
       this.error(RED._('sensflow-registry.errors.open', { error: String(err) })),
     );
     this.store = async () => (await opening).store;
+    this.registry = async () => {
+      return registryFor(await this.store(), credentialSecretFor(userDir()), RED.log);
+    };
+    this.directory = this.registry;
     this.on('close', (_removed: boolean, done: () => void) => {
       opening.then((h) => h.release()).then(done, done);
     });

@@ -5,7 +5,9 @@ import { StoreUnavailableError } from '../../lib/store/store';
 import { errorMessage } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
-import { startCommand } from './commands/start';
+import { customersCommand } from './commands/customers';
+import { devicesCommand } from './commands/devices';
+import { usersCommand } from './commands/users';
 import { UsageError } from './usage';
 
 export interface Command {
@@ -16,9 +18,17 @@ export interface Command {
 export const commands: Record<string, Command> = {
   start: {
     summary: 'run the Sensflow server (editor, dashboard, broker, APIs)',
-    run: startCommand,
+    // Loaded on use: it brings Node-RED, which the registry commands do not need.
+    run: async (args) => (await import('./commands/start')).startCommand(args),
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
+  devices: {
+    summary:
+      'device registry: add, list, show, update, disable, enable, remove, reset-credentials, import, export, provision',
+    run: devicesCommand,
+  },
+  customers: { summary: 'customers: add, list, remove', run: customersCommand },
+  users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
   version: {
     summary: 'print the version',
     run: async () => {

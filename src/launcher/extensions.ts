@@ -12,6 +12,8 @@ import type { Store } from '../../lib/store/store';
 import type { Logger } from '../../lib/util/log';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
+import { registryExtension } from './registry-extension';
+import { historyExtension } from './history';
 
 export interface LauncherContext {
   settings: SensflowSettings;
@@ -40,4 +42,4 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-export const extensions: Extension[] = [];
+export const extensions: Extension[] = [registryExtension, historyExtension];

@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { SettingError } from '../../lib/config/parse';
+import { credentialSecretFor, writeOwnerOnly } from '../../lib/security/credential-secret';
 import { randomSecret } from '../../lib/security/secrets';
+import type { StoreSpec } from '../../lib/store/store';
 import type { SensflowSettings } from '../../settings';
 
 export interface AdminLogin {
@@ -20,16 +22,23 @@ export interface HomeSecrets {
   admin: AdminLogin;
 }
 
-const SECRET_FILE = '.credential-secret';
 const ADMIN_FILE = 'admin-password.json';
 const BCRYPT_COST = 10;
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 
+/** The store of an installation: MySQL when configured, else the embedded file. */
+export function storeSpecOf(settings: SensflowSettings): StoreSpec {
+  return settings.external.mysqlUrl
+    ? { kind: 'mysql', url: settings.external.mysqlUrl.toString() }
+    : { kind: 'sqlite', file: path.join(settings.home, 'sensflow.db') };
+}
+
 export async function prepareHome(settings: SensflowSettings): Promise<HomeSecrets> {
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   return {
-    credentialSecret:
-      settings.security.credentialSecret ?? ownerOnlySecret(path.join(settings.home, SECRET_FILE)),
+    credentialSecret: credentialSecretFor(settings.home, {
+      SENSFLOW_CREDENTIAL_SECRET: settings.security.credentialSecret,
+    }),
     admin: await adminLogin(settings),
   };
 }
@@ -69,21 +78,4 @@ async function adminLogin(settings: SensflowSettings): Promise<AdminLogin> {
   const generatedPassword = await resetAdminPassword(settings);
   const { passwordHash } = JSON.parse(fs.readFileSync(file, 'utf8')) as { passwordHash: string };
   return { user, passwordHash, generatedPassword };
-}
-
-/** Reads a secret kept in `file`, creating it (readable by the owner only) on first use. */
-function ownerOnlySecret(file: string): string {
-  if (!fs.existsSync(file)) writeOwnerOnly(file, randomSecret(32));
-  // Tighten a file loosened by hand (a copy, an unpacked backup).
-  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-  const secret = fs.readFileSync(file, 'utf8').trim();
-  if (secret.length < 16)
-    throw new Error(`${file} is shorter than 16 characters: remove it or fix it`);
-  return secret;
-}
-
-function writeOwnerOnly(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
 }

@@ -5,13 +5,12 @@ import express, { Express, RequestHandler } from 'express';
 import { HealthMonitor } from '../../lib/ops/health';
 import { registry } from '../../lib/ops/metrics';
 import { secretsEqual } from '../../lib/security/secrets';
-import { basicAuthMiddleware, VerifyLogin } from './login-check';
+import { basicAuthMiddleware, LoginGate } from './login-check';
 
 export interface HttpOptions {
   health: HealthMonitor;
   metricsToken?: string;
   staticDir?: string;
-  dashboardLogin?: VerifyLogin;
 }
 
 export function createApp(options: HttpOptions): Express {
@@ -28,7 +27,7 @@ export function mountNodeRed(
   app: Express,
   httpAdmin: Express,
   httpNode: Express,
-  dashboardLogin?: VerifyLogin,
+  dashboardLogin?: LoginGate,
 ): void {
   app.use('/', httpAdmin);
   if (dashboardLogin)

@@ -15,16 +15,17 @@ import { serviceLogin, servicePolicy, ServiceLogin } from '../../lib/broker/serv
 import { redactUrl, SettingError } from '../../lib/config/parse';
 import { HealthMonitor } from '../../lib/ops/health';
 import { collectProcessMetrics, gauge } from '../../lib/ops/metrics';
+import { registryFor } from '../../lib/registry/shared';
 import { acquireStore, setDefaultStoreSpec } from '../../lib/store/shared';
 import { StoreSpec } from '../../lib/store/store';
 import { Logger } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import type { SensflowSettings } from '../../settings';
 import { isFirstStart, readFlowFile, withBrokerLogin } from './flows-seed';
-import { prepareHome } from './home';
+import { prepareHome, storeSpecOf } from './home';
 import { extensions, LauncherContext } from './extensions';
 import { createApp, mountNodeRed } from './http';
-import { cached, singleUser } from './login-check';
+import { anyOf, cached, LoginGate, registryUsers, remembered, singleUser } from './login-check';
 import { nodeRedSettings } from './red-settings';
 
 export interface RunningSensflow {
@@ -67,9 +68,7 @@ export async function startSensflow(
     closers.push(() => health.stop());
 
     // The store: an unreachable MySQL stops the start (StoreUnavailableError).
-    const storeSpec: StoreSpec = settings.external.mysqlUrl
-      ? { kind: 'mysql', url: settings.external.mysqlUrl.toString() }
-      : { kind: 'sqlite', file: path.join(settings.home, 'sensflow.db') };
+    const storeSpec: StoreSpec = storeSpecOf(settings);
     setDefaultStoreSpec(storeSpec);
     const store = await acquireStore(storeSpec);
     closers.push(() => store.release());
@@ -138,19 +137,25 @@ export async function startSensflow(
     }
 
     // HTTP: operations endpoints, Node-RED, the dashboard, MQTT over WebSocket.
-    const dashboardLogin = settings.security.dashboardAuth
-      ? cached(
-          singleUser(
-            settings.security.dashboardAuth.user,
-            await hashOf(settings.security.dashboardAuth.password),
-          ),
-        )
-      : undefined;
+    // The dashboard asks for a login once SENSFLOW_DASHBOARD_USER is set or
+    // the registry holds a dashboard user (added from the API or the CLI).
+    const registry = registryFor(store.store, secrets.credentialSecret, logger);
+    const configured = settings.security.dashboardAuth;
+    const dashboardLogin: LoginGate = {
+      verify: cached(
+        configured
+          ? anyOf(
+              singleUser(configured.user, await hashOf(configured.password)),
+              registryUsers(registry.users),
+            )
+          : registryUsers(registry.users),
+      ),
+      required: configured ? async () => true : remembered(() => registry.users.any()),
+    };
     const app = createApp({
       health,
       metricsToken: settings.security.metricsToken,
       staticDir: settings.http.staticDir,
-      dashboardLogin,
     });
     const server = settings.http.tls
       ? https.createServer(

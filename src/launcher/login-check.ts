@@ -10,6 +10,43 @@ import { secretsEqual } from '../../lib/security/secrets';
 
 export type VerifyLogin = (user: string, password: string) => Promise<boolean>;
 
+/** A login that may be switched on and off while the server runs: the
+ *  dashboard asks for one once a login is configured or a dashboard user exists. */
+export interface LoginGate {
+  verify: VerifyLogin;
+  required(): Promise<boolean>;
+}
+
+/** Accepts a login any of `verifiers` accepts. */
+export function anyOf(...verifiers: VerifyLogin[]): VerifyLogin {
+  return async (user, password) => {
+    for (const verify of verifiers) if (await verify(user, password)) return true;
+    return false;
+  };
+}
+
+/** The registry's dashboard users (bcrypt hashes in the store). */
+export function registryUsers(users: {
+  verify(user: string, password: string): Promise<unknown>;
+}): VerifyLogin {
+  return async (user, password) => (await users.verify(user, password)) !== null;
+}
+
+/** Remembers a yes/no answer for `ttlMs`, so a check runs at most that often. */
+export function remembered(
+  check: () => Promise<boolean>,
+  ttlMs = 5000,
+  now = () => Date.now(),
+): () => Promise<boolean> {
+  let known: { value: boolean; until: number } | undefined;
+  return async () => {
+    if (known && known.until > now()) return known.value;
+    const value = await check();
+    known = { value, until: now() + ttlMs };
+    return value;
+  };
+}
+
 /** A verifier for one configured user whose password is a bcrypt hash. */
 export function singleUser(user: string, passwordHash: string): VerifyLogin {
   return async (u, p) => secretsEqual(u, user) && (await bcrypt.compare(p, passwordHash));
@@ -52,9 +89,14 @@ export async function isAuthorized(req: IncomingMessage, verify: VerifyLogin): P
   return creds !== undefined && (await verify(creds.user, creds.password));
 }
 
-export function basicAuthMiddleware(verify: VerifyLogin, realm = 'Sensflow'): RequestHandler {
+/** True when the gate is open or the request bears a login it accepts. */
+export async function passes(req: IncomingMessage, gate: LoginGate): Promise<boolean> {
+  return !(await gate.required()) || (await isAuthorized(req, gate.verify));
+}
+
+export function basicAuthMiddleware(gate: LoginGate, realm = 'Sensflow'): RequestHandler {
   return (req, res, next) => {
-    isAuthorized(req, verify).then(
+    passes(req, gate).then(
       (ok) => {
         if (ok) return next();
         res.set('WWW-Authenticate', `Basic realm="${realm}"`);

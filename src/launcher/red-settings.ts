@@ -5,14 +5,14 @@ import type { Socket } from 'socket.io';
 import { packageRoot } from '../../lib/util/package-root';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
-import { isAuthorized, VerifyLogin } from './login-check';
+import { LoginGate, passes } from './login-check';
 
 export const FLOW_FILE = 'flows.json';
 
 export function nodeRedSettings(
   settings: SensflowSettings,
   secrets: HomeSecrets,
-  dashboardLogin: VerifyLogin | undefined,
+  dashboardLogin: LoginGate | undefined,
 ): Record<string, unknown> {
   return {
     // Paths: the home is Node-RED's user dir; our package is a node module
@@ -62,7 +62,7 @@ export function nodeRedSettings(
   };
 }
 
-function dashboardSocketCheck(verify: VerifyLogin) {
+function dashboardSocketCheck(gate: LoginGate) {
   return (socket: Socket, next: (err?: Error) => void) => {
     // Keep Dashboard 2.0's own checks, which a custom ioMiddleware replaces:
     // no cross-origin sockets, no WebSocket without the polling handshake.
@@ -71,7 +71,7 @@ function dashboardSocketCheck(verify: VerifyLogin) {
       return next(new Error('direct websocket connection refused'));
     }
     // The browser sends the dashboard's Basic login with socket.io's requests.
-    isAuthorized(socket.request, verify).then(
+    passes(socket.request, gate).then(
       (ok) => next(ok ? undefined : new Error('login required')),
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     );

@@ -39,6 +39,30 @@ describe('sensflow-registry node', function () {
     assert.ok(fs.existsSync(file));
   });
 
+  it('offers the device registry on its store, one per store', async () => {
+    const file = path.join(dir, 'registry.db');
+    await load(
+      [registryNode],
+      [
+        { id: 'r1', type: 'sensflow-registry', store: 'sqlite', file },
+        { id: 'r2', type: 'sensflow-registry', store: 'sqlite', file },
+      ],
+    );
+    const r1 = helper.getNode('r1') as RegistryConfigNode;
+    const registry = await r1.registry();
+    assert.equal(await (helper.getNode('r2') as RegistryConfigNode).directory(), registry);
+    await registry.customers.add({ id: 'acme', name: 'ACME' });
+    const { serial } = await registry.addDevice({
+      id: 'mkr-01',
+      type: 'mkr1000',
+      customerId: 'acme',
+      location: 'u4/300',
+    });
+    const directory = await r1.directory();
+    assert.equal((await directory.findDevice('mkr-01'))?.customerId, 'acme');
+    assert.equal(await directory.deviceSecret('mkr-01'), serial);
+  });
+
   it('opens a MariaDB store from the URL kept as a credential', async () => {
     const url = await (await mariadb()).createDatabase('registry_node');
     await load([registryNode], [{ id: 'r1', type: 'sensflow-registry', store: 'mysql' }], {

@@ -1,8 +1,15 @@
 // node-red-node-test-helper, set up once for the node tests: a real Node-RED
 // runtime in this process, with our nodes loaded from their TypeScript source.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 
-helper.init(require.resolve('node-red'));
+// A user dir of its own, so nodes that keep files (secrets, spools) never
+// write into the working tree.
+export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-nodes-'));
+// The typings ask for every setting; the helper fills in the rest.
+helper.init(require.resolve('node-red'), { userDir } as Parameters<typeof helper.init>[1]);
 
 export { helper };
 

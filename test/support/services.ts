@@ -247,6 +247,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     'log_type error',
     'log_type warning',
   ];
+  // As root Mosquitto drops to its own user, which cannot read our temp dir
+  // (the dynsec file, which it also writes): keep root for the test broker.
+  if (process.getuid?.() === 0) lines.push('user root');
   let dynsecFile: string | undefined;
   if (options.dynsec) {
     dynsecFile = path.join(dir, 'dynamic-security.json');

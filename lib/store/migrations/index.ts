@@ -7,7 +7,11 @@
 // commands, 0400 alarms, 0500 history, 0600 scale-out.
 import { Migration } from 'kysely';
 import * as core from './0001_core';
+import * as registry from './0100_registry';
+import * as history from './0500_history';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
+  '0100_registry': registry,
+  '0500_history': history,
 };

@@ -19,6 +19,21 @@ describe('settings', () => {
     assert.equal(s.external.influxUrl, undefined);
     assert.equal(s.site, 'UT3');
     assert.equal(s.shutdownTimeoutSeconds, 5);
+    assert.equal(s.history.spoolDir, '/srv/app/.sensflow/history-spool');
+    assert.equal(s.history.spoolMaxBytes, 512 * 1024 * 1024);
+  });
+
+  it('takes the history spool folder and limit, and names a bad limit', () => {
+    const s = loadSettings(
+      { SENSFLOW_HISTORY_SPOOL_DIR: 'spool', SENSFLOW_HISTORY_SPOOL_MB: '64' },
+      '/srv/app',
+    );
+    assert.equal(s.history.spoolDir, '/srv/app/spool');
+    assert.equal(s.history.spoolMaxBytes, 64 * 1024 * 1024);
+    assert.throws(
+      () => loadSettings({ SENSFLOW_HISTORY_SPOOL_MB: '0' }),
+      /SENSFLOW_HISTORY_SPOOL_MB/,
+    );
   });
 
   it('takes every value from its SENSFLOW_* variable', () => {
@@ -80,7 +95,31 @@ describe('settings', () => {
     ['SENSFLOW_SHUTDOWN_TIMEOUT', '0', /from 1 to 600/],
     ['SENSFLOW_MQTT_WS_PATH', 'mqtt', /absolute URL path/],
     ['SENSFLOW_DASHBOARD_PASSWORD', 'x', /SENSFLOW_DASHBOARD_USER/],
+    ['SENSFLOW_API_TOKEN', 'short', /at least 16/],
+    ['SENSFLOW_PUBLIC_HOST', 'http://x', /not a host name/],
+    ['SENSFLOW_PROVISION_RATE', '0', /from 1 to/],
+    ['SENSFLOW_MQTT_DYNSEC_USER', 'admin', /SENSFLOW_MQTT_DYNSEC_PASSWORD/],
   ];
+
+  it('reads the registry settings: API token, public host, provisioning rate, dynsec login', () => {
+    const s = loadSettings({
+      SENSFLOW_API_TOKEN: 'a-token-of-16-chars+',
+      SENSFLOW_PUBLIC_HOST: 'iot.example.org',
+      SENSFLOW_PROVISION_RATE: '10',
+      SENSFLOW_MQTT_URL: 'mqtt://sensflow:pw@broker:1883',
+      SENSFLOW_MQTT_DYNSEC_USER: 'admin',
+      SENSFLOW_MQTT_DYNSEC_PASSWORD: 'dynsec pw',
+    });
+    assert.equal(s.security.apiToken, 'a-token-of-16-chars+');
+    assert.equal(s.provisioning.publicHost, 'iot.example.org');
+    assert.equal(s.provisioning.ratePerMinute, 10);
+    assert.deepEqual(s.external.dynsec, { user: 'admin', password: 'dynsec pw' });
+    assert.equal(loadSettings({}).provisioning.ratePerMinute, 30);
+    assert.throws(
+      () => loadSettings({ SENSFLOW_MQTT_DYNSEC_USER: 'a', SENSFLOW_MQTT_DYNSEC_PASSWORD: 'b' }),
+      /SENSFLOW_MQTT_URL/,
+    );
+  });
   for (const [name, value, message] of bad) {
     it(`refuses ${name}=${value} naming the variable`, () => {
       assert.throws(

@@ -15,7 +15,17 @@ import {
 } from '../../../lib/store/store';
 import { mariadb } from '../../support/services';
 
-const expectedTables = ['sensflow_meta'];
+const expectedTables = [
+  'sensflow_meta',
+  'customers',
+  'device_types',
+  'devices',
+  'dashboard_users',
+  'registry_changes',
+  'history_series',
+  'history_fields',
+  'history_points',
+];
 
 async function tableNames(store: Store): Promise<string[]> {
   const tables = await store.db.introspection.getTables();

@@ -1,0 +1,534 @@
+// The bounded on-disk spool behind every history writer: a write-ahead log of
+// line protocol in append-only segment files. A point is acknowledged only
+// once the write holding it has been fsynced, so it survives an InfluxDB
+// outage and a crash (kill -9) of Sensflow. The sender reads batches from the
+// oldest unsent point and commits them once written; a commit that is lost in
+// a crash only means a batch is sent again, which InfluxDB absorbs (a point
+// with the same series and time overwrites itself). When the files exceed
+// the size limit, the oldest segments are dropped and the points counted.
+//
+// Layout of the directory: `0000000001.lp`, `0000000002.lp`, … (segments),
+// `cursor.json` (first unsent byte), `lock` (the owning process id). Each
+// segment is line protocol; `#t <ms>` comment lines (InfluxDB skips them)
+// record when the points after them were accepted, at most once a second.
+import fs from 'node:fs';
+import { FileHandle, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Clock } from '../util/clock';
+
+export interface SpoolOptions {
+  dir: string;
+  /** Size limit of the segment files together, in bytes. */
+  maxBytes: number;
+  /** Segment size; defaults to a quarter of the limit, between 64 KiB and 8 MiB. */
+  segmentBytes?: number;
+  clock: Clock;
+}
+
+export interface SpoolPosition {
+  seq: number;
+  offset: number;
+  /** Points of segment `seq` before `offset`. */
+  consumed: number;
+}
+
+export interface SpoolBatch {
+  /** Whole lines, `#t` comments included, as they are on disk. */
+  body: Buffer;
+  /** Points in the body. */
+  count: number;
+  end: SpoolPosition;
+  /** The point lines, comments left out. */
+  lines(): string[];
+}
+
+interface Segment {
+  seq: number;
+  bytes: number;
+  points: number;
+  reader?: FileHandle;
+}
+
+interface Marker {
+  seq: number;
+  offset: number;
+  at: number;
+}
+
+interface Append {
+  lines: string[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const NEWLINE = 10;
+const HASH = 35;
+const MARKER_EVERY_MS = 1000;
+const opened = new Map<string, Promise<void>>();
+
+export class SpoolLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(`the history spool ${dir} is in use by process ${pid}`);
+    this.name = 'SpoolLockedError';
+  }
+}
+
+export class Spool {
+  private segments: Segment[] = [];
+  private writer!: FileHandle;
+  private cursor: SpoolPosition = { seq: 1, offset: 0, consumed: 0 };
+  private markers: Marker[] = [];
+  private lastMarkerAt = -Infinity;
+  private queue: Append[] = [];
+  private flushing?: Promise<void>;
+  private inFlight?: { from: number; to: number };
+  private pendingPoints = 0;
+  private droppedPoints = 0;
+  private closed = false;
+  private saving: Promise<void> = Promise.resolve();
+  private releaseDir!: () => void;
+  private readonly segmentBytes: number;
+  /** Called whenever points become readable. */
+  onData?: () => void;
+  /** Called with the number of unsent points dropped to stay under the limit. */
+  onDrop?: (points: number) => void;
+
+  private constructor(private readonly options: SpoolOptions) {
+    this.segmentBytes =
+      options.segmentBytes ??
+      Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
+  }
+
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const dir = path.resolve(options.dir);
+    // A redeploy closes the old writer before opening the new one: wait for it.
+    while (opened.has(dir)) await opened.get(dir);
+    let release!: () => void;
+    opened.set(dir, new Promise<void>((resolve) => (release = resolve)));
+    const spool = new Spool({ ...options, dir });
+    spool.releaseDir = () => {
+      opened.delete(dir);
+      release();
+    };
+    try {
+      await spool.recover();
+    } catch (err) {
+      await spool.writer?.close().catch(() => undefined);
+      await rm(path.join(dir, 'lock'), { force: true }).catch(() => undefined);
+      spool.releaseDir();
+      throw err;
+    }
+    return spool;
+  }
+
+  /** Points accepted and not yet committed. */
+  get pending(): number {
+    return this.pendingPoints;
+  }
+
+  /** Bytes of the segment files. */
+  get bytes(): number {
+    return this.segments.reduce((sum, s) => sum + s.bytes, 0);
+  }
+
+  /** Points dropped by the size limit since this spool was opened. */
+  get dropped(): number {
+    return this.droppedPoints;
+  }
+
+  /** When the oldest unsent point was accepted (to the second), if any. */
+  get oldestAt(): number | undefined {
+    return this.pendingPoints > 0 ? this.markers[0]?.at : undefined;
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Appends points; resolves once they are on disk (fsynced), rejects if not. */
+  append(lines: string[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the history spool is closed'));
+    if (lines.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ lines, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  /** Up to `max` points from the oldest unsent one; null when none. */
+  async read(max: number): Promise<SpoolBatch | null> {
+    if (this.pendingPoints === 0) return null;
+    // Nothing from the cursor on may be dropped while it is being read.
+    this.inFlight = { from: this.cursor.seq, to: Number.MAX_SAFE_INTEGER };
+    const pieces: Buffer[] = [];
+    let count = 0;
+    let { seq, offset, consumed } = this.cursor;
+    while (count < max) {
+      const index = this.segments.findIndex((s) => s.seq >= seq);
+      if (index < 0) break;
+      const segment = this.segments[index];
+      if (segment.seq !== seq)
+        ({ seq, offset, consumed } = { seq: segment.seq, offset: 0, consumed: 0 });
+      if (offset >= segment.bytes) {
+        if (index === this.segments.length - 1) break;
+        ({ seq, offset, consumed } = { seq: this.segments[index + 1].seq, offset: 0, consumed: 0 });
+        continue;
+      }
+      // Read about as many bytes as the wanted points take, from the average line.
+      const average = segment.points > 0 ? segment.bytes / segment.points : 128;
+      let want = Math.min(segment.bytes - offset, Math.ceil(average * (max - count) * 1.1) + 4096);
+      let buf: Buffer;
+      let taken: number;
+      let points: number;
+      for (;;) {
+        buf = await this.readAt(segment, offset, want);
+        ({ taken, points } = scanLines(buf, max - count));
+        if (taken > 0 || want >= segment.bytes - offset) break;
+        want *= 2; // a line longer than the guess
+      }
+      if (taken === 0) throw new Error(`history spool segment ${seq} ends without a newline`);
+      pieces.push(buf.subarray(0, taken));
+      offset += taken;
+      count += points;
+      consumed += points;
+    }
+    if (pieces.length === 0) {
+      this.inFlight = undefined;
+      return null;
+    }
+    this.inFlight = { from: this.cursor.seq, to: seq };
+    const body = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    return { body, count, end: { seq, offset, consumed }, lines: () => pointLines(body) };
+  }
+
+  /** Marks a batch read with read() as written: it is never sent again. */
+  async commit(batch: SpoolBatch): Promise<void> {
+    this.inFlight = undefined;
+    const end = batch.end;
+    // Overflow may have dropped what this batch covered meanwhile.
+    if (
+      end.seq < this.cursor.seq ||
+      (end.seq === this.cursor.seq && end.offset <= this.cursor.offset)
+    ) {
+      return;
+    }
+    this.pendingPoints -= batch.count;
+    this.cursor = { ...end };
+    for (const old of this.segments.filter((s) => s.seq < end.seq)) await this.removeSegment(old);
+    this.trimMarkers();
+    await this.saveCursor();
+  }
+
+  /** Gives a batch back unwritten (the write failed); it will be read again. */
+  release(): void {
+    this.inFlight = undefined;
+  }
+
+  /** Waits for pending appends, then closes the files. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    await this.saveCursor().catch(() => undefined);
+    await this.writer.close().catch(() => undefined);
+    for (const s of this.segments) await s.reader?.close().catch(() => undefined);
+    await rm(path.join(this.options.dir, 'lock'), { force: true });
+    this.releaseDir();
+  }
+
+  // -------------------------------------------------------------- writing
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        let text = '';
+        const now = this.options.clock.now();
+        const marker = now - this.lastMarkerAt >= MARKER_EVERY_MS;
+        if (marker) text = `#t ${now}\n`;
+        let points = 0;
+        for (const append of group) {
+          text += append.lines.join('\n') + '\n';
+          points += append.lines.length;
+        }
+        const buf = Buffer.from(text);
+        try {
+          let segment = this.segments[this.segments.length - 1];
+          if (segment.bytes > 0 && segment.bytes + buf.length > this.segmentBytes) {
+            segment = await this.rotate();
+          }
+          await this.writeAll(segment, buf, marker, now, points);
+          await this.writer.datasync();
+        } catch (err) {
+          for (const append of group) append.reject(err as Error);
+          continue;
+        }
+        for (const append of group) append.resolve();
+        await this.enforceLimit();
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeAll(
+    segment: Segment,
+    buf: Buffer,
+    marker: boolean,
+    now: number,
+    points: number,
+  ): Promise<void> {
+    const before = segment.bytes;
+    try {
+      let written = 0;
+      while (written < buf.length) {
+        const { bytesWritten } = await this.writer.write(buf, written, buf.length - written);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      // A partial write (disk full) must not leave half a line before the next one.
+      await this.writer.truncate(before).catch(() => undefined);
+      throw err;
+    }
+    // Readable from here on, though acknowledged only after the fsync.
+    if (marker) {
+      this.markers.push({ seq: segment.seq, offset: before, at: now });
+      this.lastMarkerAt = now;
+    }
+    segment.bytes += buf.length;
+    segment.points += points;
+    this.pendingPoints += points;
+    this.onData?.();
+  }
+
+  private async rotate(): Promise<Segment> {
+    await this.writer.close();
+    const last = this.segments[this.segments.length - 1];
+    const segment: Segment = { seq: last.seq + 1, bytes: 0, points: 0 };
+    this.writer = await open(this.segmentFile(segment.seq), 'a', 0o600);
+    this.segments.push(segment);
+    await syncDir(this.options.dir);
+    // Every segment starts with a marker, so dropping one never loses the time.
+    this.lastMarkerAt = -Infinity;
+    return segment;
+  }
+
+  /** Oldest-first: drops the oldest segments not being sent until under the limit. */
+  private async enforceLimit(): Promise<void> {
+    let dropped = 0;
+    while (this.bytes > this.options.maxBytes) {
+      const writing = this.segments[this.segments.length - 1];
+      const victim = this.segments.find(
+        (s) =>
+          s !== writing &&
+          !(this.inFlight && s.seq >= this.inFlight.from && s.seq <= this.inFlight.to),
+      );
+      if (!victim) {
+        // Only the segment being written (and one in flight) is left: close
+        // it, so the next append can drop it. The limit is exceeded by at
+        // most one segment meanwhile.
+        if (writing.bytes > 0 && !this.closed) await this.rotate();
+        break;
+      }
+      const lost =
+        victim.seq === this.cursor.seq ? victim.points - this.cursor.consumed : victim.points;
+      if (victim.seq >= this.cursor.seq) {
+        dropped += lost;
+        this.pendingPoints -= lost;
+      }
+      if (victim.seq === this.cursor.seq) {
+        const next = this.segments[this.segments.indexOf(victim) + 1];
+        this.cursor = { seq: next.seq, offset: 0, consumed: 0 };
+      }
+      await this.removeSegment(victim);
+    }
+    if (dropped > 0) {
+      this.droppedPoints += dropped;
+      this.trimMarkers();
+      await this.saveCursor();
+      this.onDrop?.(dropped);
+    }
+  }
+
+  // -------------------------------------------------------------- files
+
+  private segmentFile(seq: number): string {
+    return path.join(this.options.dir, `${String(seq).padStart(10, '0')}.lp`);
+  }
+
+  private async readAt(segment: Segment, offset: number, length: number): Promise<Buffer> {
+    segment.reader ??= await open(this.segmentFile(segment.seq), 'r');
+    const buf = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await segment.reader.read(buf, read, length - read, offset + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return buf.subarray(0, read);
+  }
+
+  private async removeSegment(segment: Segment): Promise<void> {
+    const index = this.segments.indexOf(segment);
+    if (index < 0) return;
+    this.segments.splice(index, 1);
+    await segment.reader?.close().catch(() => undefined);
+    this.markers = this.markers.filter((m) => m.seq !== segment.seq);
+    await rm(this.segmentFile(segment.seq), { force: true });
+  }
+
+  private trimMarkers(): void {
+    const { seq, offset } = this.cursor;
+    const atOrBefore = (m: Marker) => m.seq < seq || (m.seq === seq && m.offset <= offset);
+    while (this.markers.length >= 2 && atOrBefore(this.markers[1])) this.markers.shift();
+  }
+
+  /** Saves the cursor, one save at a time (no fsync: a lost cursor only resends). */
+  private saveCursor(): Promise<void> {
+    const file = path.join(this.options.dir, 'cursor.json');
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        const { seq, offset } = this.cursor;
+        await writeFile(file + '.tmp', JSON.stringify({ seq, offset }), { mode: 0o600 });
+        await rename(file + '.tmp', file);
+      });
+    return this.saving;
+  }
+
+  /** Opens the directory after a clean stop or a crash: locks it, cuts a torn
+   *  last line (never acknowledged), counts the unsent points. */
+  private async recover(): Promise<void> {
+    const dir = this.options.dir;
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    await lock(dir);
+    const saved = await readCursor(path.join(dir, 'cursor.json'));
+    const seqs = (await readdir(dir))
+      .map((name) => /^(\d{10})\.lp$/.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    for (const seq of seqs) {
+      if (saved && seq < saved.seq) {
+        await rm(this.segmentFile(seq), { force: true });
+        continue;
+      }
+      const data = await readFile(this.segmentFile(seq));
+      const end = data.lastIndexOf(NEWLINE) + 1;
+      if (end < data.length) await truncateFile(this.segmentFile(seq), end);
+      const segment: Segment = { seq, bytes: end, points: 0 };
+      let start = 0;
+      while (start < end) {
+        const nl = data.indexOf(NEWLINE, start);
+        if (data[start] === HASH) {
+          const at = Number(/^#t (\d+)/.exec(data.toString('utf8', start, nl))?.[1]);
+          if (Number.isFinite(at)) this.markers.push({ seq, offset: start, at });
+        } else if (nl > start) segment.points += 1;
+        start = nl + 1;
+      }
+      this.segments.push(segment);
+    }
+    const first = this.segments[0];
+    if (saved && first && first.seq === saved.seq) {
+      const offset = Math.min(saved.offset, first.bytes);
+      const head = await this.readAt(first, 0, offset);
+      this.cursor = { seq: first.seq, offset, consumed: scanLines(head, Infinity).points };
+    } else {
+      this.cursor = { seq: first?.seq ?? 1, offset: 0, consumed: 0 };
+    }
+    this.pendingPoints = this.segments.reduce((sum, s) => sum + s.points, 0) - this.cursor.consumed;
+    this.trimMarkers();
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.bytes < this.segmentBytes) {
+      this.writer = await open(this.segmentFile(last.seq), 'a', 0o600);
+    } else {
+      const segment: Segment = { seq: (last?.seq ?? 0) + 1, bytes: 0, points: 0 };
+      this.writer = await open(this.segmentFile(segment.seq), 'a', 0o600);
+      this.segments.push(segment);
+      await syncDir(dir);
+    }
+    await this.enforceLimit();
+  }
+}
+
+/** Whole lines of `buf` holding at most `max` points: bytes taken, points. */
+function scanLines(buf: Buffer, max: number): { taken: number; points: number } {
+  let taken = 0;
+  let points = 0;
+  while (points < max) {
+    const nl = buf.indexOf(NEWLINE, taken);
+    if (nl < 0) break;
+    if (buf[taken] !== HASH && nl > taken) points += 1;
+    taken = nl + 1;
+  }
+  return { taken, points };
+}
+
+function pointLines(body: Buffer): string[] {
+  return body
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+async function readCursor(file: string): Promise<{ seq: number; offset: number } | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(file, 'utf8')) as { seq?: unknown; offset?: unknown };
+    if (Number.isSafeInteger(raw.seq) && Number.isSafeInteger(raw.offset)) {
+      return { seq: raw.seq as number, offset: raw.offset as number };
+    }
+  } catch {
+    // No cursor yet, or a torn one: start from the oldest segment (resending
+    // is harmless, skipping would lose points).
+  }
+  return undefined;
+}
+
+async function truncateFile(file: string, length: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(length);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems cannot fsync a directory; the data files are synced.
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Takes the directory's lock file, replacing one left by a dead process. */
+async function lock(dir: string): Promise<void> {
+  const file = path.join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new SpoolLockedError(dir, pid);
+    }
+    await rm(file, { force: true });
+  }
+  throw new Error(`cannot lock the history spool ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,69 @@
+// Signs of life (an EOT frame, an MQTT status) arrive far more often than
+// `last_seen` needs writing: they are kept in memory and written in one
+// transaction per interval, and kept for the next try if the store is down.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema';
+import type { Clock, TimerHandle } from '../util/clock';
+import { errorMessage, Logger } from '../util/log';
+import { MAX_STATUS_BYTES } from './validation';
+
+export class LastSeenWriter {
+  private readonly pending = new Map<string, { at: number; status?: string }>();
+  private timer?: TimerHandle;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly logger?: Logger,
+    private readonly flushMs = 1000,
+  ) {}
+
+  mark(id: string, at: number, status?: unknown): void {
+    const previous = this.pending.get(id);
+    let statusText = previous?.status;
+    if (status !== undefined) {
+      const text = JSON.stringify(status);
+      const bytes = Buffer.byteLength(text);
+      if (bytes <= MAX_STATUS_BYTES) statusText = text;
+      else
+        this.logger?.warn(
+          `device ${id}: status of ${bytes} bytes ignored (limit ${MAX_STATUS_BYTES})`,
+        );
+    }
+    this.pending.set(id, { at: Math.max(at, previous?.at ?? 0), status: statusText });
+    this.timer ??= this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch((err: unknown) => this.logger?.warn(`last seen: ${errorMessage(err)}`));
+    }, this.flushMs);
+  }
+
+  async flush(): Promise<void> {
+    const batch = [...this.pending.entries()];
+    this.pending.clear();
+    if (batch.length === 0) return;
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const [id, { at, status }] of batch) {
+          await trx
+            .updateTable('devices')
+            .set(status === undefined ? { last_seen: at } : { last_seen: at, last_status: status })
+            .where('id', '=', id)
+            // Never move last_seen backwards (another instance may be ahead).
+            .where((eb) => eb.or([eb('last_seen', 'is', null), eb('last_seen', '<', at)]))
+            .execute();
+        }
+      });
+    } catch (err) {
+      for (const [id, value] of batch) if (!this.pending.has(id)) this.pending.set(id, value);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush().catch((err: unknown) =>
+      this.logger?.warn(`last seen at close: ${errorMessage(err)}`),
+    );
+  }
+}

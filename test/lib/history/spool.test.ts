@@ -1,0 +1,182 @@
+// The spool: order, commits, segments, recovery after a crash (including a
+// real kill -9 while appending), torn last lines, the size limit with its
+// oldest-first overflow, and the lock.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Spool, SpoolLockedError } from '../../../lib/history/spool';
+import { FakeClock } from '../../support/fake-clock';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-spool-'));
+}
+
+function lines(from: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `m,tag=x value=${from + i} ${from + i}000000`);
+}
+
+/** Reads and commits everything; returns the point lines in order. */
+async function drain(spool: Spool, batch = 1000): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const b = await spool.read(batch);
+    if (!b) return out;
+    out.push(...b.lines());
+    await spool.commit(b);
+  }
+}
+
+/** A copy of the spool's files as a crash would leave them (no close, no lock release). */
+function crashCopy(dir: string): string {
+  const copy = tempDir();
+  for (const name of fs.readdirSync(dir)) {
+    if (name !== 'lock') fs.copyFileSync(path.join(dir, name), path.join(copy, name));
+  }
+  return copy;
+}
+
+describe('history spool', () => {
+  let clock: FakeClock;
+  const open: Spool[] = [];
+  const openSpool = async (dir: string, maxBytes = 1 << 30, segmentBytes = 4096) => {
+    const spool = await Spool.open({ dir, maxBytes, segmentBytes, clock });
+    open.push(spool);
+    return spool;
+  };
+
+  beforeEach(() => {
+    clock = new FakeClock();
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+
+  it('gives points back in order, across segments, until committed', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    for (let i = 0; i < 10; i++) await spool.append(lines(i * 100, 100));
+    assert.equal(spool.pending, 1000);
+    assert.ok(fs.readdirSync(dir).filter((f) => f.endsWith('.lp')).length > 3, 'several segments');
+    const first = await spool.read(250);
+    assert.equal(first!.count, 250);
+    assert.deepEqual(first!.lines(), lines(0, 250));
+    // Not committed: read again from the same point.
+    spool.release();
+    assert.deepEqual((await spool.read(250))!.lines(), lines(0, 250));
+    const all = await drain(spool, 300);
+    assert.deepEqual(all, lines(0, 1000));
+    assert.equal(spool.pending, 0);
+    assert.equal(
+      fs.readdirSync(dir).filter((f) => f.endsWith('.lp')).length,
+      1,
+      'sent segments deleted',
+    );
+  });
+
+  it('after a crash, gives back exactly the uncommitted points', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    await spool.append(lines(0, 300));
+    const b = await spool.read(120);
+    await spool.commit(b!);
+    await spool.append(lines(300, 50));
+    const reopened = await openSpool(crashCopy(dir));
+    assert.equal(reopened.pending, 230);
+    assert.deepEqual(await drain(reopened), lines(120, 230));
+  });
+
+  it('cuts a torn last line, which was never acknowledged', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    await spool.append(lines(0, 10));
+    const copy = crashCopy(dir);
+    const last = fs
+      .readdirSync(copy)
+      .filter((f) => f.endsWith('.lp'))
+      .sort()
+      .pop()!;
+    fs.appendFileSync(path.join(copy, last), 'm,tag=x value=99');
+    const reopened = await openSpool(copy);
+    assert.equal(reopened.pending, 10);
+    await reopened.append(lines(10, 1));
+    assert.deepEqual(await drain(reopened), lines(0, 11));
+  });
+
+  it('keeps every acknowledged point through a real kill -9', async function () {
+    this.timeout(30_000);
+    const dir = tempDir();
+    const child = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', 'test/fixtures/history/spool-appender.ts', dir],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let acked = -1;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const all = [...out.matchAll(/acked (\d+)/g)];
+      if (all.length > 0) acked = Number(all[all.length - 1][1]);
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    while (acked < 20_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const reopened = await openSpool(dir);
+    const got = (await drain(reopened, 5000)).map((l) => Number(/value=(\d+)/.exec(l)![1]));
+    assert.ok(got.length > acked, `${got.length} points, ${acked + 1} acknowledged`);
+    got.forEach((v, i) => assert.equal(v, i, 'in order, each once'));
+  });
+
+  it('drops the oldest segments beyond the size limit, and counts them', async () => {
+    const dir = tempDir();
+    const drops: number[] = [];
+    const spool = await openSpool(dir, 16 * 1024, 4096);
+    spool.onDrop = (n) => drops.push(n);
+    for (let i = 0; i < 20; i++) await spool.append(lines(i * 50, 50)); // ~36 KiB
+    assert.ok(spool.bytes <= 16 * 1024 + 4096, `${spool.bytes} bytes`);
+    const dropped = drops.reduce((a, b) => a + b, 0);
+    assert.equal(dropped, spool.dropped);
+    assert.ok(dropped > 0);
+    const left = await drain(spool);
+    assert.equal(left.length + dropped, 1000);
+    assert.deepEqual(left, lines(dropped, 1000 - dropped), 'the newest are kept, in order');
+  });
+
+  it('tells when the oldest unsent point was accepted', async () => {
+    const spool = await openSpool(tempDir());
+    assert.equal(spool.oldestAt, undefined);
+    const t0 = clock.now();
+    await spool.append(lines(0, 10));
+    await clock.advance(5000);
+    await spool.append(lines(10, 10));
+    assert.equal(spool.oldestAt, t0);
+    await spool.commit((await spool.read(10))!);
+    assert.equal(spool.oldestAt, t0 + 5000);
+    await drain(spool);
+    assert.equal(spool.oldestAt, undefined);
+  });
+
+  it('is owned by one process at a time', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'lock'), String(process.ppid));
+    await assert.rejects(openSpool(dir), SpoolLockedError);
+    // A lock left by a dead process is taken over.
+    fs.writeFileSync(path.join(dir, 'lock'), '999999999');
+    const spool = await openSpool(dir);
+    await spool.append(lines(0, 1));
+    assert.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), String(process.pid));
+  });
+
+  it('refuses appends once closed', async () => {
+    const spool = await openSpool(tempDir());
+    await spool.close();
+    await assert.rejects(spool.append(lines(0, 1)), /closed/);
+  });
+});
