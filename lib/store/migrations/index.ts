@@ -8,10 +8,12 @@
 import { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as registry from './0100_registry';
+import * as commands from './0300_commands';
 import * as history from './0500_history';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0100_registry': registry,
+  '0300_commands': commands,
   '0500_history': history,
 };

@@ -1,0 +1,36 @@
+// How an order leaves and how its confirmations come back, whatever the wire:
+// MQTT now (mqtt-transport.ts), EOT WRITE/ACK later. The service only sees
+// this interface.
+import type { CommandTarget, Incoming, OrderValue } from './types';
+
+export interface OutgoingOrder {
+  commandId: string;
+  target: CommandTarget;
+  order: OrderValue;
+  /** `all` or one unit id. */
+  dest: string;
+}
+
+export interface CommandTransport {
+  /** True when an order can leave now (false while the broker is down). */
+  isReady(): boolean;
+  /** Calls `listener` each time the transport becomes ready again; returns the unsubscribe. */
+  onReady(listener: () => void): () => void;
+  /** Sends one order. Resolves once the transport holds it with delivery
+   *  assurance (MQTT: the broker's PUBACK). Rejects with an OrderRefused when
+   *  the other side refused it for good (no retry); any other rejection is a
+   *  failed attempt, retried. */
+  send(order: OutgoingOrder): Promise<void>;
+  /** Starts hearing what units at `target` say (echoes, ACKs), resolving once
+   *  listening is in place, so an order sent next cannot be answered unheard.
+   *  Resolves with the function that stops listening. */
+  listen(target: CommandTarget, onMessage: (message: Incoming) => void): Promise<() => void>;
+}
+
+/** The broker or the device refused an order for good (e.g. not authorized). */
+export class OrderRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrderRefused';
+  }
+}
