@@ -7,6 +7,8 @@ import mqtt, { MqttClient } from 'mqtt';
 export interface ShutterOptions {
   id: string;
   base: string;
+  /** The module kind it answers for; `shutter` by default (`device` for the device itself). */
+  kind?: string;
   username?: string;
   password?: string;
   /** Wait before the echo. */
@@ -38,7 +40,9 @@ export class SimulatedShutter {
     });
     const shutter = new SimulatedShutter(client, options);
     client.on('message', (topic, payload) => shutter.order(topic, payload));
-    await client.subscribeAsync(`${options.base}/shutter/command`, { qos: 1 });
+    await client.subscribeAsync(`${options.base}/${options.kind ?? 'shutter'}/command`, {
+      qos: 1,
+    });
     return shutter;
   }
 
@@ -63,7 +67,9 @@ export class SimulatedShutter {
     setTimeout(() => {
       // An echo while the broker is down is lost, as on a real module.
       if (this.client.connected)
-        this.client.publish(`${this.options.base}/shutter`, echo, { qos: 1 });
+        this.client.publish(`${this.options.base}/${this.options.kind ?? 'shutter'}`, echo, {
+          qos: 1,
+        });
     }, this.options.delayMs ?? 0);
   }
 

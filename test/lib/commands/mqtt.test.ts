@@ -7,75 +7,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
-import { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
-import { serviceLogin, servicePolicy } from '../../../lib/broker/service-policy';
 import { CommandLedger } from '../../../lib/commands/ledger';
 import { MqttCommandTransport, mqttJsLink } from '../../../lib/commands/mqtt-transport';
 import { CommandService } from '../../../lib/commands/service';
 import { CommandResult, Incoming, MqttTarget } from '../../../lib/commands/types';
 import { UnitResolver } from '../../../lib/commands/units';
-import { silentLogger } from '../../../lib/util/log';
 import { openStore, Store } from '../../../lib/store/store';
 import { MemoryDirectory } from '../../support/memory-directory';
-import { delay, freePort, waitFor } from '../../support/net';
-import { startMosquitto } from '../../support/services';
+import { TEST_BROKERS, TestBroker } from '../../support/brokers';
+import { delay, waitFor } from '../../support/net';
 import { SimulatedShutter } from '../../support/shutter';
 
 const SHUTTERS: MqttTarget = { transport: 'mqtt', base: 'u4/300', kind: 'shutter' };
 
-/** A broker the tests can stop and start again on the same port. */
-interface TestBroker {
-  url: string;
-  login?: { username: string; password: string };
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function mosquittoBroker(): Promise<TestBroker> {
-  const m = await startMosquitto();
-  return {
-    url: m.url,
-    stop: () => m.process.stop(),
-    start: () => m.process.start(),
-    close: () => m.process.stop(),
-  };
-}
-
-async function embeddedBroker(): Promise<TestBroker> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-cmd-broker-'));
-  const port = await freePort();
-  const login = serviceLogin('commands-test');
-  let broker: EmbeddedBroker | undefined;
-  const start = async () => {
-    broker = await EmbeddedBroker.start({
-      dataDir,
-      host: '127.0.0.1',
-      port,
-      policy: servicePolicy(login),
-      logger: silentLogger,
-    });
-  };
-  await start();
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    login,
-    start,
-    stop: async () => {
-      await broker?.close();
-      broker = undefined;
-    },
-    close: async () => {
-      await broker?.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-for (const [name, makeBroker] of [
-  ['Mosquitto', mosquittoBroker],
-  ['the embedded broker', embeddedBroker],
-] as const) {
+for (const [name, makeBroker] of TEST_BROKERS) {
   describe(`commands over MQTT with ${name}`, function () {
     this.timeout(30_000);
     let broker: TestBroker;
