@@ -30,6 +30,10 @@ export function echoTopic(target: { base: string; kind: string }): string {
 export class MqttCommandTransport implements CommandTransport {
   constructor(private readonly link: MqttLink) {}
 
+  reaches(target: CommandTarget): boolean {
+    return target.transport === 'mqtt';
+  }
+
   isReady(): boolean {
     return this.link.isConnected();
   }

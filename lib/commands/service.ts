@@ -102,6 +102,9 @@ export class CommandService<C = unknown> {
         `${this.waiting} commands are already waiting to be sent (limit ${this.options.queueLimit})`,
       );
     }
+    if (!this.deps.transport.reaches(request.target)) {
+      throw new CommandError(`no transport here reaches ${request.target.transport} targets`);
+    }
     const units = await this.deps.units.resolve({ ...request, order });
     if (isReinstall(request) && !this.deps.credentials) {
       throw new CommandError('a reinstall order needs a registry that can reset credentials');
@@ -168,7 +171,7 @@ export class CommandService<C = unknown> {
     if (isFinal(r.state) || this.closed) return;
     const now = this.clock.now();
     if (now >= r.expiresAt) return this.expire(a);
-    if (!this.deps.transport.isReady()) {
+    if (!this.deps.transport.isReady(r.target)) {
       a.waiting = true;
       this.schedule(a, r.expiresAt, () => this.expire(a));
       return;
@@ -211,7 +214,7 @@ export class CommandService<C = unknown> {
     if (isFinal(r.state) || r.lastSentAt !== sentAt) return;
     if (err instanceof OrderRefused) return this.finish(a, 'rejected', err.message);
     this.logger.warn(`command ${r.id}: send failed: ${errorMessage(err)}`);
-    if (!this.deps.transport.isReady()) {
+    if (!this.deps.transport.isReady(r.target)) {
       // It never left: it does not count, and goes again on reconnection.
       r.attempts -= 1;
       a.waiting = true;

@@ -12,8 +12,10 @@ export interface OutgoingOrder {
 }
 
 export interface CommandTransport {
-  /** True when an order can leave now (false while the broker is down). */
-  isReady(): boolean;
+  /** True when this transport can carry orders to `target` at all. */
+  reaches(target: CommandTarget): boolean;
+  /** True when an order to `target` can leave now (false while the broker is down). */
+  isReady(target: CommandTarget): boolean;
   /** Calls `listener` each time the transport becomes ready again; returns the unsubscribe. */
   onReady(listener: () => void): () => void;
   /** Sends one order. Resolves once the transport holds it with delivery
@@ -33,4 +35,25 @@ export class OrderRefused extends Error {
     super(message);
     this.name = 'OrderRefused';
   }
+}
+
+/** One transport per kind of target (MQTT now, EOT once its server exists). */
+export function transportsByTarget(
+  transports: Partial<Record<CommandTarget['transport'], CommandTransport>>,
+): CommandTransport {
+  const pick = (target: CommandTarget) => {
+    const transport = transports[target.transport];
+    if (!transport) throw new OrderRefused(`no ${target.transport} transport here`);
+    return transport;
+  };
+  return {
+    reaches: (target) => transports[target.transport]?.reaches(target) ?? false,
+    isReady: (target) => transports[target.transport]?.isReady(target) ?? false,
+    onReady(listener) {
+      const stops = Object.values(transports).map((t) => t.onReady(listener));
+      return () => stops.forEach((stop) => stop());
+    },
+    send: async (order) => pick(order.target).send(order),
+    listen: async (target, onMessage) => pick(target).listen(target, onMessage),
+  };
 }

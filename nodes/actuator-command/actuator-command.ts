@@ -8,6 +8,7 @@ import { commandTopic, MqttCommandTransport } from '../../lib/commands/mqtt-tran
 import { registryCatalog } from '../../lib/commands/registry-catalog';
 import { commandRequest, RequestDefaults } from '../../lib/commands/request';
 import { CommandService } from '../../lib/commands/service';
+import { transportsByTarget } from '../../lib/commands/transport';
 import { CommandResult, Incoming } from '../../lib/commands/types';
 import { UnitResolver } from '../../lib/commands/units';
 import { TopicCodec } from '../../lib/topics/topic';
@@ -104,7 +105,8 @@ export = function (RED: NodeAPI) {
       const started = new CommandService<Asker>({
         owner: this.id,
         ledger: new CommandLedger(store.db),
-        transport: new MqttCommandTransport(link),
+        // EOT targets get their transport here once the EOT server offers one.
+        transport: transportsByTarget({ mqtt: new MqttCommandTransport(link) }),
         units: new UnitResolver(
           directory,
           registryCatalog(registry.types),

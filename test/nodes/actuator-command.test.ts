@@ -251,11 +251,13 @@ for (const [name, makeBroker] of TEST_BROKERS) {
       const { node } = await deploy({ ackTimeout: 1, attempts: 5 });
       node.receive({ payload: { order: 'up', dest: 's1' } } as NodeMessage);
       await until(() => s1.received.length === 1);
-      await broker.stop();
-      await delay(300);
+      await broker.stop(); // before the shutter could echo
+      await until(() => !s1.client.connected);
+      await delay(500); // the echo falls due while the broker is down: lost
       await broker.start();
       await until(() => results.length === 1, 15_000);
       assert.equal(results[0].payload.state, 'confirmed');
+      assert.ok(results[0].payload.attempts >= 2, 'sent again after the lost echo');
       await delay(1_500);
       assert.equal(results.length, 1);
     });

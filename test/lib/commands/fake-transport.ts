@@ -11,6 +11,10 @@ export class FakeTransport implements CommandTransport {
   /** When set, the next sends fail this way. */
   failWith?: Error;
 
+  reaches(target: CommandTarget): boolean {
+    return target.transport === 'mqtt';
+  }
+
   isReady(): boolean {
     return this.ready;
   }

@@ -148,7 +148,8 @@ for (const [name, makeBroker] of TEST_BROKERS) {
       await svc.submit({ target: SHUTTERS, order: 'up', dest: 's1' });
       await until(() => s1.received.length === 1);
       await broker.stop(); // before the shutter could echo
-      await delay(300);
+      await until(() => !s1.client.connected);
+      await delay(600); // the echo falls due while the broker is down: lost
       await broker.start();
       await until(() => results.length === 1);
       assert.equal(results[0].state, 'confirmed');

@@ -436,6 +436,11 @@ function ledgerContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       ],
       ['a bad dest', up({ dest: 'a/b' }), /dest "a\/b" must be "all" or a unit id/],
       ['an empty order', up({ order: '' }), /order must be a name or a number/],
+      [
+        'a target no transport here reaches',
+        { target: { transport: 'eot', deviceId: 's1', actuator: 'led' }, order: 'on', dest: 's1' },
+        /no transport here reaches eot targets/,
+      ],
     ];
     for (const [what, request, message, customer] of REFUSED) {
       it(`refuses ${what}, recording and sending nothing`, async () => {
