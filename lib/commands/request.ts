@@ -54,10 +54,12 @@ export function commandRequest(
     throw new CommandError('idempotencyKey must be 1-191 printable ASCII characters');
   }
   const request: CommandRequest = {
-    target: checkTarget(input.target ?? defaults.target, codec),
+    target: checkTarget(input.target ?? defaults.target, codec, dest),
     order,
     dest,
   };
+  // An EOT order goes to one device: the device is the unit that confirms.
+  if (request.target.transport === 'eot') request.dest = request.target.deviceId;
   if (key !== undefined) request.idempotencyKey = key as string;
   return request;
 }
@@ -69,8 +71,10 @@ export function checkDest(value: unknown): string {
   return value;
 }
 
-/** A base topic and kind (MQTT), or a device id and actuator (EOT). */
-export function checkTarget(value: unknown, codec: TopicCodec): CommandTarget {
+/** A base topic and kind (MQTT), or a device id and actuator (EOT). An EOT
+ *  target without an actuator takes it from `dest` (the unit at the device, as
+ *  alarm-rules actions give it). */
+export function checkTarget(value: unknown, codec: TopicCodec, dest?: string): CommandTarget {
   if (typeof value !== 'object' || value === null) {
     throw new CommandError('no target: set a base topic and kind, or msg.target');
   }
@@ -79,10 +83,13 @@ export function checkTarget(value: unknown, codec: TopicCodec): CommandTarget {
     if (typeof t.deviceId !== 'string' || !DEVICE_ID.test(t.deviceId)) {
       throw new CommandError(`target device id ${JSON.stringify(t.deviceId)} is not a device id`);
     }
-    if (typeof t.actuator !== 'string' || !DEVICE_ID.test(t.actuator)) {
-      throw new CommandError('an EOT target names the actuator, e.g. led');
+    const actuator = t.actuator ?? (dest !== ALL_UNITS ? dest : undefined);
+    if (typeof actuator !== 'string' || !DEVICE_ID.test(actuator)) {
+      throw new CommandError(
+        'an EOT target names its actuator (target.actuator, or dest), e.g. led',
+      );
     }
-    return { transport: 'eot', deviceId: t.deviceId, actuator: t.actuator };
+    return { transport: 'eot', deviceId: t.deviceId, actuator };
   }
   if (typeof t.base !== 'string' || t.base === '') {
     throw new CommandError('no target: set a base topic and kind, or msg.target');

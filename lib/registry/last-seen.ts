@@ -7,6 +7,9 @@ import type { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { MAX_STATUS_BYTES } from './validation';
 
+/** Devices written per transaction. */
+const CHUNK = 100;
+
 export class LastSeenWriter {
   private readonly pending = new Map<string, { at: number; status?: string }>();
   private timer?: TimerHandle;
@@ -40,23 +43,34 @@ export class LastSeenWriter {
   async flush(): Promise<void> {
     const batch = [...this.pending.entries()];
     this.pending.clear();
-    if (batch.length === 0) return;
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const [id, { at, status }] of batch) {
-          await trx
-            .updateTable('devices')
-            .set(status === undefined ? { last_seen: at } : { last_seen: at, last_status: status })
-            .where('id', '=', id)
-            // Never move last_seen backwards (another instance may be ahead).
-            .where((eb) => eb.or([eb('last_seen', 'is', null), eb('last_seen', '<', at)]))
-            .execute();
-        }
-      });
-    } catch (err) {
-      for (const [id, value] of batch) if (!this.pending.has(id)) this.pending.set(id, value);
-      throw err;
+    // Small transactions with a turn of the event loop between them: on the
+    // synchronous SQLite driver one big transaction would hold up every
+    // socket of the process while it runs.
+    for (let i = 0; i < batch.length; i += CHUNK) {
+      const chunk = batch.slice(i, i + CHUNK);
+      try {
+        await this.write(chunk);
+      } catch (err) {
+        for (const [id, value] of batch.slice(i))
+          if (!this.pending.has(id)) this.pending.set(id, value);
+        throw err;
+      }
+      if (i + CHUNK < batch.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  private async write(chunk: Array<[string, { at: number; status?: string }]>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, { at, status }] of chunk) {
+        await trx
+          .updateTable('devices')
+          .set(status === undefined ? { last_seen: at } : { last_seen: at, last_status: status })
+          .where('id', '=', id)
+          // Never move last_seen backwards (another instance may be ahead).
+          .where((eb) => eb.or([eb('last_seen', 'is', null), eb('last_seen', '<', at)]))
+          .execute();
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -180,9 +180,8 @@ export function adminRouter(options: AdminApiOptions): Router {
     }),
   );
 
-  router.use((_req, res) => {
-    res.status(404).json({ error: 'no such API endpoint' });
-  });
+  // Unknown paths fall through to the other /api/v1 routers (alarms, …);
+  // the launcher answers 404 after all of them.
   router.use(jsonErrors(logger));
   return router;
 }

@@ -1,7 +1,7 @@
 // How the HTTP APIs answer a failure: registry errors by kind with the field
 // path, an unreachable store with 503, anything else with 500 (logged, never
 // shown). Bodies are always JSON: `{"error": "...", "path": "..."}`.
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isUnavailable, RegistryError } from '../../lib/registry/errors';
 import { errorMessage, Logger } from '../../lib/util/log';
 
@@ -40,3 +40,8 @@ export function jsonErrors(logger: Logger): ErrorRequestHandler {
     }
   };
 }
+
+/** The answer to a path no API router knows: mounted after all of them. */
+export const apiNotFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'no such API endpoint' });
+};

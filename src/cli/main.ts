@@ -22,6 +22,10 @@ export const commands: Record<string, Command> = {
     run: async (args) => (await import('./commands/start')).startCommand(args),
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
+  simulate: {
+    summary: 'simulated devices: `simulate eot --devices N --rate R` (see README)',
+    run: async (args) => (await import('./commands/simulate')).simulateCommand(args),
+  },
   devices: {
     summary:
       'device registry: add, list, show, update, disable, enable, remove, reset-credentials, import, export, provision',

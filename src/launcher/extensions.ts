@@ -14,6 +14,7 @@ import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
 import { registryExtension } from './registry-extension';
 import { historyExtension } from './history';
+import { alarmsApi } from './alarms-api';
 
 export interface LauncherContext {
   settings: SensflowSettings;
@@ -42,4 +43,4 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-export const extensions: Extension[] = [registryExtension, historyExtension];
+export const extensions: Extension[] = [alarmsApi, registryExtension, historyExtension];

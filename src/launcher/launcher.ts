@@ -23,6 +23,7 @@ import { packageVersion } from '../../lib/util/package-root';
 import type { SensflowSettings } from '../../settings';
 import { isFirstStart, readFlowFile, withBrokerLogin } from './flows-seed';
 import { prepareHome, storeSpecOf } from './home';
+import { apiNotFound } from '../api/http-errors';
 import { extensions, LauncherContext } from './extensions';
 import { createApp, mountNodeRed } from './http';
 import { anyOf, cached, LoginGate, registryUsers, remembered, singleUser } from './login-check';
@@ -188,6 +189,9 @@ export async function startSensflow(
       if (started) closers.push(() => started.stop());
       logger.debug(`started ${extension.name}`);
     }
+    // After every extension's routers: an unknown API path is a JSON 404,
+    // never Node-RED's editor page.
+    app.use('/api/v1', apiNotFound);
 
     RED.init(
       server,

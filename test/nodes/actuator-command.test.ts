@@ -274,6 +274,24 @@ for (const [name, makeBroker] of TEST_BROKERS) {
       assert.equal(results[0].topic, 'u4/300/shutter/command');
     });
 
+    it('takes the commands alarm-rules sends, as they come', async () => {
+      await shutter('s1');
+      await shutter('s2');
+      const { node } = await deploy({ base: '', kind: '' });
+      node.receive({
+        payload: { order: 'down', dest: 'all' },
+        topic: 'u4/300/shutter/command',
+        target: { base: 'u4/300', kind: 'shutter' },
+        idempotencyKey: 'alarm-1:1:0',
+        on: 'raise',
+        alarm: { id: 'alarm-1' },
+      } as NodeMessage);
+      await until(() => results.length === 1);
+      assert.equal(results[0].payload.state, 'confirmed');
+      assert.deepEqual(Object.keys(results[0].payload.units), ['s1', 's2']);
+      assert.deepEqual((results[0] as NodeMessage & { alarm?: unknown }).alarm, { id: 'alarm-1' });
+    });
+
     it('sends an order with an idempotency key once', async () => {
       const s1 = await shutter('s1');
       const { node } = await deploy();

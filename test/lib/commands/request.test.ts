@@ -62,6 +62,23 @@ describe('commands: input', () => {
       codec,
     );
     assert.deepEqual(eot.target, { transport: 'eot', deviceId: 'lamp-07', actuator: 'led' });
+    assert.equal(eot.dest, 'lamp-07', 'the device is the unit');
+    // As alarm-rules sends it: the actuator in dest.
+    const fromAlarm = commandRequest(
+      { payload: { order: 'on', dest: 'led' }, target: { deviceId: 'lamp-07' } },
+      defaults,
+      codec,
+    );
+    assert.deepEqual(fromAlarm.target, { transport: 'eot', deviceId: 'lamp-07', actuator: 'led' });
+    assert.throws(
+      () =>
+        commandRequest(
+          { payload: { order: 'on', dest: 'all' }, target: { deviceId: 'lamp-07' } },
+          defaults,
+          codec,
+        ),
+      /an EOT target names its actuator/,
+    );
   });
 
   it('carries an idempotency key from the payload or the message', () => {

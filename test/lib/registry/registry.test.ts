@@ -304,6 +304,21 @@ function registryContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       assert.equal((await registry.findDevice('s-1'))!.lastSeen, t + 30);
     });
 
+    it('writes the signs of life of many devices in several small transactions', async () => {
+      const ids = Array.from({ length: 250 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+      for (const id of ids) await registry.addDevice(device(id));
+      const t = clock.now();
+      ids.forEach((id, i) => void registry.markSeen(id, t + i));
+      await registry.flushSeen();
+      const rows = await store.db
+        .selectFrom('devices')
+        .select(['id', 'last_seen'])
+        .where('id', 'like', 'many-%')
+        .execute();
+      assert.equal(rows.length, 250);
+      for (const row of rows) assert.equal(Number(row.last_seen), t + ids.indexOf(row.id));
+    });
+
     it('keeps dashboard users with bcrypt hashes, a role and a customer', async () => {
       await registry.users.add({
         username: 'alice',

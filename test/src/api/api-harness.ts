@@ -9,6 +9,7 @@ import { Store } from '../../../lib/store/store';
 import type { Clock } from '../../../lib/util/clock';
 import { silentLogger } from '../../../lib/util/log';
 import { adminRouter } from '../../../src/api/admin';
+import { apiNotFound } from '../../../src/api/http-errors';
 import { provisioningRouter } from '../../../src/api/provisioning';
 
 export const EDITOR_TOKEN = 'editor-admin-token';
@@ -49,6 +50,7 @@ export async function startApi(
   app.use(
     '/api/v1',
     adminRouter({ registry, logger: silentLogger, requireAdmin, apiToken: API_TOKEN }),
+    apiNotFound,
   );
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,447 @@
+// The EOT device server: TCP and TLS listeners on one event loop for
+// thousands of devices. It greets each connection with HELLO, logs the device
+// in (Authenticator), closes whoever is too slow to log in, idle, flooding or
+// not reading, cuts a device off when the registry disables or removes it, and
+// hands logged-in traffic to the Router. Flows listen to its events.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Kysely } from 'kysely';
+import type { DeviceChange, DeviceDirectory } from '../registry/directory';
+import type { Database } from '../store/schema';
+import { Clock, systemClock, TimerHandle } from '../util/clock';
+import { errorMessage, Logger } from '../util/log';
+import { LoginProof, newNonce, proofFromFrame } from './auth';
+import { Authenticator } from './authenticator';
+import { decodeBody, encode, Frame, FrameError } from './codec';
+import { BROADCAST, ErrorCode, PROTOCOL_VERSION, SERVER } from './constants';
+import { Connection, ConnectionHost } from './connection';
+import { DeviceLog, DeviceReport } from './device-log';
+import {
+  connectedDevices,
+  countDropped,
+  countFrameIn,
+  countLogin,
+  openConnections,
+  queueDepth,
+  refusedConnections,
+} from './metrics';
+import { OfflineQueue } from './offline-queue';
+import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
+import { DeviceFrame, OutboundFrame, Router, SendResult } from './router';
+
+export type { DeviceFrame, OutboundFrame, SendResult } from './router';
+export { SendError } from './router';
+
+export interface EotServerDeps {
+  directory: DeviceDirectory;
+  /** The store: offline queue, events and alarms, login guards. */
+  db: Kysely<Database>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface LoginInfo {
+  id: string;
+  customer: string;
+  type: string;
+  address: string;
+  mode: LoginProof['mode'];
+}
+
+export interface EotServerEvents {
+  /** A frame from a logged-in device that passed the checks (PING excepted). */
+  frame: [DeviceFrame];
+  event: [DeviceReport];
+  alarm: [DeviceReport];
+  login: [LoginInfo];
+  logout: [{ id: string; customer: string; reason: string }];
+  /** A queued frame from the flows expired undelivered. */
+  expired: [{ frame: Frame; customer: string }];
+}
+
+const CUT_OFF: ReadonlySet<DeviceChange['kind']> = new Set(['disabled', 'removed', 'credentials']);
+
+export class EotServer extends EventEmitter<EotServerEvents> {
+  readonly options: ResolvedOptions;
+  readonly authenticator: Authenticator;
+  readonly queue: OfflineQueue;
+  readonly log: DeviceLog;
+  private readonly router: Router;
+  private readonly clock: Clock;
+  private readonly logger?: Logger;
+  private readonly connections = new Set<Connection>();
+  private readonly handshakes = new Map<string, number>();
+  private readonly host: ConnectionHost;
+  private readonly inflight = new Set<Promise<void>>();
+  private tcp?: net.Server;
+  private tlsServer?: tls.Server;
+  private sweepTimer?: TimerHandle;
+  private queueTimer?: TimerHandle;
+  private unwatch?: () => void;
+  private sweeps = 0;
+  private stopped = false;
+
+  constructor(
+    options: EotServerOptions,
+    private readonly deps: EotServerDeps,
+  ) {
+    super();
+    this.options = resolveOptions(options);
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger;
+    this.authenticator = new Authenticator(
+      deps.directory,
+      deps.db,
+      this.clock,
+      {
+        legacyAuth: this.options.legacyAuth,
+        throttle: this.options.throttle,
+        replayWindowMs: this.options.replayWindowMs,
+      },
+      deps.logger,
+    );
+    this.queue = new OfflineQueue(deps.db);
+    this.log = new DeviceLog(deps.db);
+    this.router = new Router(
+      this.options,
+      deps.directory,
+      this.queue,
+      this.log,
+      {
+        frame: (f) => this.emit('frame', f),
+        report: (kind, r) => this.emit(kind, r),
+        expired: (frame, customer) => this.emit('expired', { frame, customer }),
+        wantsFrames: () => this.listenerCount('frame') > 0,
+      },
+      this.clock,
+      deps.logger,
+    );
+    this.host = {
+      onFrame: (conn, raw) => this.onFrame(conn, raw),
+      onOversize: (conn) => {
+        countDropped('frame_too_large');
+        conn.close('frame_too_large', this.errorFrame(conn, 'FRAME_TOO_LARGE', 'frame too large'));
+      },
+      onClose: (conn, reason) => this.onClose(conn, reason),
+    };
+  }
+
+  /** Opens the listeners; resolves with their ports. */
+  async start(): Promise<{ port?: number; tlsPort?: number }> {
+    const o = this.options;
+    this.unwatch = this.deps.directory.watch((change) => this.onRegistryChange(change));
+    queueDepth.set(await this.queue.depth());
+    try {
+      if (o.port !== undefined) {
+        this.tcp = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+        if (o.maxConnections > 0) this.tcp.maxConnections = o.maxConnections;
+        await listen(this.tcp, o.port, o.host);
+      }
+      if (o.tls) {
+        const { port, host, ...tlsOptions } = o.tls;
+        this.tlsServer = tls.createServer(
+          { ...tlsOptions, handshakeTimeout: o.handshakeTimeoutMs },
+          (socket) => this.accept(socket),
+        );
+        this.tlsServer.on('tlsClientError', () => countDropped('tls_error'));
+        // Counted before the TLS handshake too, which the per-address limit does not see.
+        if (o.maxConnections > 0) this.tlsServer.maxConnections = o.maxConnections;
+        await listen(this.tlsServer, port, host ?? o.host);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.scheduleSweep();
+    this.scheduleQueueSweep();
+    return { port: portOf(this.tcp), tlsPort: portOf(this.tlsServer) };
+  }
+
+  /** Closes the listeners and every connection; waits for frames being handled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.sweepTimer);
+    this.clock.clearTimeout(this.queueTimer);
+    this.unwatch?.();
+    this.unwatch = undefined;
+    const closing = [this.tcp, this.tlsServer].map(
+      (s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve())),
+    );
+    for (const conn of [...this.connections]) conn.close('server_stopped');
+    await Promise.all(closing);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  get ports(): { port?: number; tlsPort?: number } {
+    return { port: portOf(this.tcp), tlsPort: portOf(this.tlsServer) };
+  }
+
+  isOnline(id: string): boolean {
+    return this.router.online.has(id);
+  }
+
+  /** Ids of the logged-in devices of a customer. */
+  devicesOnline(customer: string): string[] {
+    return this.router.devicesOnline(customer);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Sends a frame from the flows; throws a SendError for an unknown device,
+   *  one of another customer, or one offline for a type that is not queued. */
+  send(frame: OutboundFrame): Promise<SendResult> {
+    return this.router.send(frame);
+  }
+
+  // ------------------------------------------------------------ connections
+
+  private accept(socket: net.Socket): void {
+    const address = normalizeAddress(socket.remoteAddress);
+    const o = this.options;
+    if (this.stopped || (o.maxConnections > 0 && this.connections.size >= o.maxConnections)) {
+      refusedConnections('max_connections');
+      socket.destroy();
+      return;
+    }
+    const pending = this.handshakes.get(address) ?? 0;
+    if (pending >= o.maxHandshakesPerAddress) {
+      // Many connections from one address that do not log in: a slowloris.
+      refusedConnections('address_limit');
+      socket.destroy();
+      return;
+    }
+    this.handshakes.set(address, pending + 1);
+    socket.setNoDelay(true);
+    const conn = new Connection(
+      socket,
+      address,
+      newNonce(),
+      this.host,
+      this.clock,
+      o.maxFrameBytes,
+      o.maxOutboundBytes,
+    );
+    this.connections.add(conn);
+    openConnections.inc();
+    conn.write(
+      this.encode({
+        origin: SERVER,
+        destination: BROADCAST,
+        type: 'HELLO',
+        fields: [PROTOCOL_VERSION, conn.nonce],
+      }),
+      'HELLO',
+    );
+  }
+
+  private onFrame(conn: Connection, raw: Buffer): void | Promise<void> {
+    if (conn.state === 'online') {
+      const handling = this.router.handle(conn, raw);
+      return handling && this.track(handling);
+    }
+    let frame: Frame;
+    try {
+      frame = decodeBody(raw.subarray(0, raw.length - 1), this.options.separator);
+    } catch (err) {
+      countDropped('bad_frame');
+      const text = err instanceof FrameError ? err.message : 'bad frame';
+      conn.close('bad_frame', this.errorFrame(conn, 'BAD_FRAME', text));
+      return;
+    }
+    countFrameIn(frame.type);
+    const proof = proofFromFrame(frame);
+    if (!proof) {
+      countDropped('not_authenticated');
+      conn.close(
+        'not_authenticated',
+        this.errorFrame(conn, 'NOT_AUTHENTICATED', 'log in with AUTH2 or AUTH first'),
+      );
+      return;
+    }
+    conn.state = 'authenticating';
+    if (frame.destination !== SERVER) return this.loginFailed(conn, proof, 'bad_format');
+    return this.track(this.login(conn, proof));
+  }
+
+  private async login(conn: Connection, proof: LoginProof): Promise<void> {
+    const result = await this.authenticator.check(proof, {
+      address: conn.address,
+      nonce: conn.nonce,
+    });
+    if (conn.closed || this.stopped) return;
+    if (!result.ok) return this.loginFailed(conn, proof, result.reason);
+    const device = result.device;
+    this.handshakeDone(conn);
+    const previous = this.router.online.get(device.id);
+    if (previous) {
+      this.logger?.info(`EOT ${device.id}: a new login from ${conn.address} takes over`);
+      previous.close('takeover');
+    }
+    conn.id = device.id;
+    conn.customerId = device.customerId;
+    conn.deviceType = device.type;
+    conn.state = 'online';
+    conn.draining = true; // live frames wait until the offline queue is delivered
+    this.router.register(conn);
+    connectedDevices.inc();
+    countLogin('ok');
+    conn.write(
+      this.encode({ origin: SERVER, destination: device.id, type: 'AUTHOK', fields: [] }),
+      'AUTHOK',
+    );
+    const now = this.clock.now();
+    conn.seenAt = now;
+    this.deps.directory.markSeen(device.id, now).catch(() => undefined);
+    this.emit('login', {
+      id: device.id,
+      customer: device.customerId,
+      type: device.type,
+      address: conn.address,
+      mode: proof.mode,
+    });
+    await this.router.drain(conn);
+  }
+
+  private loginFailed(conn: Connection, proof: LoginProof, reason: string): void {
+    countLogin(reason);
+    this.logger?.warn(`EOT login refused for ${proof.id} from ${conn.address}: ${reason}`);
+    const bytes = this.encode({
+      origin: SERVER,
+      destination: proof.id,
+      type: 'AUTHFAIL',
+      fields: [],
+    });
+    conn.close(`auth_failed:${reason}`, { bytes, type: 'AUTHFAIL' });
+  }
+
+  private onClose(conn: Connection, reason: string): void {
+    if (!this.connections.delete(conn)) return;
+    openConnections.dec();
+    this.handshakeDone(conn);
+    if (this.router.unregister(conn)) {
+      connectedDevices.dec();
+      this.logger?.debug(`EOT ${conn.id} disconnected: ${reason}`);
+      this.emit('logout', { id: conn.id!, customer: conn.customerId!, reason });
+    }
+  }
+
+  private handshakeDone(conn: Connection): void {
+    if (!conn.countedHandshake) return;
+    conn.countedHandshake = false;
+    const left = (this.handshakes.get(conn.address) ?? 1) - 1;
+    if (left > 0) this.handshakes.set(conn.address, left);
+    else this.handshakes.delete(conn.address);
+  }
+
+  private onRegistryChange(change: DeviceChange): void {
+    const conn = this.router.online.get(change.deviceId);
+    if (!conn) return;
+    if (CUT_OFF.has(change.kind)) {
+      this.logger?.info(`EOT ${change.deviceId}: ${change.kind} in the registry, disconnected`);
+      conn.close(`registry_${change.kind}`);
+      return;
+    }
+    if (change.kind !== 'updated') return;
+    // A device moved to another customer or type must log in again.
+    this.deps.directory.findDevice(change.deviceId).then(
+      (device) => {
+        if (
+          !device ||
+          !device.enabled ||
+          device.customerId !== conn.customerId ||
+          device.type !== conn.deviceType
+        )
+          conn.close('registry_updated');
+      },
+      (err: unknown) => this.logger?.warn(`EOT registry change: ${errorMessage(err)}`),
+    );
+  }
+
+  // ------------------------------------------------------------ timers
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweep();
+      this.scheduleSweep();
+    }, this.options.sweepIntervalMs);
+  }
+
+  /** Closes connections that did not log in in time, and devices silent for too long. */
+  private sweep(): void {
+    const now = this.clock.now();
+    const { handshakeTimeoutMs, idleTimeoutMs } = this.options;
+    for (const conn of this.connections) {
+      if (conn.state === 'online') {
+        if (idleTimeoutMs > 0 && now - conn.lastActivity >= idleTimeoutMs) conn.close('idle');
+      } else if (now - conn.connectedAt >= handshakeTimeoutMs) {
+        countLogin('timeout');
+        conn.close('handshake_timeout');
+      }
+    }
+    if (++this.sweeps % 600 === 0) {
+      this.track(
+        this.authenticator
+          .prune()
+          .catch((err: unknown) => this.logger?.warn(`EOT prune: ${errorMessage(err)}`)),
+      );
+    }
+  }
+
+  private scheduleQueueSweep(): void {
+    if (this.stopped) return;
+    this.queueTimer = this.clock.setTimeout(() => {
+      const run = this.router
+        .expire()
+        .catch((err: unknown) => this.logger?.warn(`EOT queue expiry: ${errorMessage(err)}`))
+        .finally(() => this.scheduleQueueSweep());
+      this.track(run);
+    }, this.options.queueSweepMs);
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    const done = () => void this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private encode(frame: Frame): Buffer {
+    return encode(frame, {
+      separator: this.options.separator,
+      maxFrameBytes: this.options.maxFrameBytes,
+    });
+  }
+
+  private errorFrame(conn: Connection, code: ErrorCode, text: string) {
+    const fields = [code, text];
+    const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
+    return { bytes: this.encode(frame), type: 'ERROR' };
+  }
+}
+
+function listen(server: net.Server, port: number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function portOf(server?: net.Server): number | undefined {
+  const address = server?.listening ? server.address() : null;
+  return address && typeof address === 'object' ? address.port : undefined;
+}
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are one address for throttling. */
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
