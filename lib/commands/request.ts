@@ -50,9 +50,7 @@ export function commandRequest(
   const order = checkOrder(fields.order ?? defaults.order);
   const dest = checkDest(fields.dest ?? defaults.dest ?? ALL_UNITS);
   const key = fields.idempotencyKey ?? input.idempotencyKey;
-  if (key !== undefined && (typeof key !== 'string' || !KEY.test(key))) {
-    throw new CommandError('idempotencyKey must be 1-191 printable ASCII characters');
-  }
+  if (key !== undefined) checkIdempotencyKey(key);
   const request: CommandRequest = {
     target: checkTarget(input.target ?? defaults.target, codec, dest),
     order,
@@ -62,6 +60,13 @@ export function commandRequest(
   if (request.target.transport === 'eot') request.dest = request.target.deviceId;
   if (key !== undefined) request.idempotencyKey = key as string;
   return request;
+}
+
+export function checkIdempotencyKey(value: unknown): string {
+  if (typeof value !== 'string' || !KEY.test(value)) {
+    throw new CommandError('idempotencyKey must be 1-191 printable ASCII characters');
+  }
+  return value;
 }
 
 export function checkDest(value: unknown): string {

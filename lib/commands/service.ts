@@ -13,7 +13,7 @@ import { commandSends, commandsFinished, confirmationSeconds } from './metrics';
 import { TargetListeners } from './listeners';
 import { CommandOptions, CommandServiceDeps, DEFAULT_COMMAND_OPTIONS } from './options';
 import { checkOrder } from './orders';
-import { checkDest } from './request';
+import { checkDest, checkIdempotencyKey } from './request';
 import { isFinal, resultOf } from './results';
 import { OrderRefused } from './transport';
 import {
@@ -35,8 +35,6 @@ interface Active<C> {
   /** Waiting for the transport to be ready. */
   waiting: boolean;
 }
-
-const KEY = /^[\x20-\x7e]{1,191}$/;
 
 export class CommandService<C = unknown> {
   private readonly options: CommandOptions;
@@ -89,10 +87,8 @@ export class CommandService<C = unknown> {
     if (this.closed) throw new CommandError('the command service is stopped');
     const order = checkOrder(request.order);
     checkDest(request.dest);
-    const key = request.idempotencyKey ?? null;
-    if (key !== null && !KEY.test(key)) {
-      throw new CommandError('idempotencyKey must be 1-191 printable ASCII characters');
-    }
+    const key =
+      request.idempotencyKey === undefined ? null : checkIdempotencyKey(request.idempotencyKey);
     if (key !== null) {
       const earlier = await this.deps.ledger.byKey(key);
       if (earlier) return { result: resultOf(earlier, { duplicate: true }), duplicate: true };
