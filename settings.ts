@@ -23,6 +23,7 @@
  */
 import path from 'node:path';
 import { Env, integer, oneOf, port, read, SettingError, url } from './lib/config/parse';
+import { DEFAULT_CLOUD_PORT, DEFAULT_UDP_PORT } from './lib/surveys/defaults';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 /** The default site's name in MQTT topics, as in the seed (topics.md). */
@@ -123,6 +124,21 @@ export interface SensflowSettings {
   eot: {
     /** Port of the default flow's EOT server. SENSFLOW_EOT_PORT, default 4004. */
     port: number;
+  };
+
+  /** The smart-meter scenario (flows/smart-meter.json): meters send their
+   *  surveys over UDP to a gateway, which forwards them over TCP to a cloud
+   *  endpoint. Flows see these as ${SENSFLOW_SURVEY_…} variables; in a stock
+   *  Node-RED, where they are unset, the nodes use the same defaults. */
+  surveys: {
+    /** Interface the gateway listens on for meters. SENSFLOW_SURVEY_HOST,
+     *  default all interfaces. */
+    host: string;
+    /** The gateway's UDP port. SENSFLOW_SURVEY_UDP_PORT, default 10005. */
+    udpPort: number;
+    /** The cloud endpoint's TCP port (on 127.0.0.1 in the shipped flow).
+     *  SENSFLOW_SURVEY_CLOUD_PORT, default 8001. */
+    cloudPort: number;
   };
 
   /*******************************************************************************
@@ -256,6 +272,15 @@ function publicHost(env: Env): string | undefined {
   return host;
 }
 
+/** An interface address to listen on (an IP address, or a host name). */
+function listenHost(env: Env, name: string, fallback: string): string {
+  const host = read(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9.-]{1,253}$|^[0-9A-Fa-f:.]+$/.test(host)) {
+    throw new SettingError(name, `"${host}" is not an interface address`);
+  }
+  return host;
+}
+
 function dynsec(env: Env, mqttUrl: URL | undefined) {
   const login = loginPair(env, 'SENSFLOW_MQTT_DYNSEC_USER', 'SENSFLOW_MQTT_DYNSEC_PASSWORD');
   if (login && !mqttUrl) {
@@ -300,6 +325,11 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
     },
     eot: {
       port: port(env, 'SENSFLOW_EOT_PORT', 4004),
+    },
+    surveys: {
+      host: listenHost(env, 'SENSFLOW_SURVEY_HOST', '0.0.0.0'),
+      udpPort: port(env, 'SENSFLOW_SURVEY_UDP_PORT', DEFAULT_UDP_PORT),
+      cloudPort: port(env, 'SENSFLOW_SURVEY_CLOUD_PORT', DEFAULT_CLOUD_PORT),
     },
     provisioning: {
       publicHost: publicHost(env),

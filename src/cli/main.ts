@@ -23,7 +23,7 @@ export const commands: Record<string, Command> = {
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
   simulate: {
-    summary: 'simulated devices: `simulate eot --devices N --rate R` (see README)',
+    summary: 'simulated devices: `simulate eot|udp …` (see README)',
     run: async (args) => (await import('./commands/simulate')).simulateCommand(args),
   },
   devices: {

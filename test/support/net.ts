@@ -1,4 +1,5 @@
 // Loopback helpers for tests: free ports and waiting for a server to answer.
+import dgram from 'node:dgram';
 import net from 'node:net';
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -10,6 +11,18 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A UDP port free on 127.0.0.1 right now. */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
     });
   });
 }

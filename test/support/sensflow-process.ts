@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { delay, freePort } from './net';
+import { delay, freePort, freeUdpPort } from './net';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'sensflow');
@@ -33,6 +33,9 @@ export async function testEnv(home?: string): Promise<Record<string, string>> {
     SENSFLOW_MQTT_HOST: '127.0.0.1',
     SENSFLOW_MQTT_PORT: String(await freePort()),
     SENSFLOW_EOT_PORT: String(await freePort()),
+    SENSFLOW_SURVEY_HOST: '127.0.0.1',
+    SENSFLOW_SURVEY_UDP_PORT: String(await freeUdpPort()),
+    SENSFLOW_SURVEY_CLOUD_PORT: String(await freePort()),
   };
 }
 

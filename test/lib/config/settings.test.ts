@@ -12,6 +12,7 @@ describe('settings', () => {
     assert.equal(s.mqtt.port, 1883);
     assert.equal(s.mqtt.wsPath, '/mqtt');
     assert.equal(s.eot.port, 4004);
+    assert.deepEqual(s.surveys, { host: '0.0.0.0', udpPort: 10005, cloudPort: 8001 });
     assert.equal(s.security.adminUser, 'admin');
     assert.equal(s.security.adminPassword, undefined);
     assert.equal(s.external.mysqlUrl, undefined);
@@ -45,6 +46,9 @@ describe('settings', () => {
         SENSFLOW_MQTT_PORT: '2883',
         SENSFLOW_MQTT_WS_PATH: 'off',
         SENSFLOW_EOT_PORT: '5005',
+        SENSFLOW_SURVEY_HOST: '127.0.0.1',
+        SENSFLOW_SURVEY_UDP_PORT: '11005',
+        SENSFLOW_SURVEY_CLOUD_PORT: '9001',
         SENSFLOW_ADMIN_USER: 'root',
         SENSFLOW_ADMIN_PASSWORD: 'long enough',
         SENSFLOW_CREDENTIAL_SECRET: 'abcdefghijklmnop',
@@ -74,6 +78,7 @@ describe('settings', () => {
       port: 8884,
     });
     assert.equal(s.eot.port, 5005);
+    assert.deepEqual(s.surveys, { host: '127.0.0.1', udpPort: 11005, cloudPort: 9001 });
     assert.equal(s.security.adminUser, 'root');
     assert.equal(s.external.mqttUrl?.hostname, 'broker');
     assert.equal(s.external.mysqlUrl?.pathname, '/sensflow');
@@ -88,6 +93,9 @@ describe('settings', () => {
     ['SENSFLOW_PORT', '-1', /not a port/],
     ['SENSFLOW_PORT', '65536', /not a port/],
     ['SENSFLOW_EOT_PORT', '40 04', /not a port/],
+    ['SENSFLOW_SURVEY_UDP_PORT', 'udp', /not a port/],
+    ['SENSFLOW_SURVEY_CLOUD_PORT', '80010', /not a port/],
+    ['SENSFLOW_SURVEY_HOST', 'http://x', /not an interface address/],
     ['SENSFLOW_MYSQL_URL', 'mysql://db:3306', /must name the database/],
     ['SENSFLOW_MYSQL_URL', 'postgres://db/x', /scheme "postgres"/],
     ['SENSFLOW_MQTT_URL', 'http://broker', /scheme "http"/],
