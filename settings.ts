@@ -26,6 +26,9 @@ import { Env, integer, oneOf, port, read, SettingError, url } from './lib/config
 import { DEFAULT_CLOUD_PORT, DEFAULT_UDP_PORT } from './lib/surveys/defaults';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/** The default site's name in MQTT topics, as in the seed (topics.md). */
+export const DEFAULT_SITE = 'UT3';
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 export interface TlsFiles {
@@ -305,7 +308,7 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
   return {
     home,
     instanceId: identifier(env, 'SENSFLOW_INSTANCE_ID', 'sensflow-1'),
-    site: identifier(env, 'SENSFLOW_SITE', 'UT3'),
+    site: identifier(env, 'SENSFLOW_SITE', DEFAULT_SITE),
     http: {
       host: read(env, 'SENSFLOW_HOST') ?? '0.0.0.0',
       port: port(env, 'SENSFLOW_PORT', 1880),

@@ -6,6 +6,7 @@
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
 import type { AlarmTables } from '../alarms/schema';
+import type { CommandTables } from '../commands/schema';
 import type { EotTables } from '../eot/schema';
 import type { HistoryTables } from '../history/schema';
 import type { RegistryTables } from '../registry/schema';
@@ -20,4 +21,9 @@ export interface CoreTables {
   sensflow_meta: MetaTable;
 }
 
-export type Database = CoreTables & RegistryTables & EotTables & AlarmTables & HistoryTables;
+export type Database = CoreTables &
+  RegistryTables &
+  EotTables &
+  CommandTables &
+  AlarmTables &
+  HistoryTables;

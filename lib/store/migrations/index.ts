@@ -9,6 +9,7 @@ import { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as registry from './0100_registry';
 import * as eot from './0200_eot';
+import * as commands from './0300_commands';
 import * as alarms from './0400_alarms';
 import * as history from './0500_history';
 import * as historyRetention from './0501_history_retention';
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0100_registry': registry,
   '0200_eot': eot,
+  '0300_commands': commands,
   '0400_alarms': alarms,
   '0500_history': history,
   '0501_history_retention': historyRetention,
