@@ -1,23 +1,13 @@
 // What a device's MQTT login may do (the same rules for the embedded broker
 // and for Mosquitto's dynamic security): publish under its own base topic
 // (`<base>/#`, which holds `<base>/device`), subscribe to the orders for its
-// modules (`<base>/+/command`). Matching follows MQTT's wildcard rules.
+// modules (`<base>/+/command`). Matching follows MQTT's wildcard rules
+// (the topic library's matcher).
+import { filterMatches } from '../topics/matcher';
 
 /** The ACL patterns of a device at `base`, as Mosquitto's dynsec roles take them. */
 export function deviceAcl(base: string): { publish: string; subscribe: string } {
   return { publish: `${base}/#`, subscribe: `${base}/+/command` };
-}
-
-/** True when a topic name matches a filter (`+` one level, `#` the rest, parent included). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return i === f.length - 1;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }
 
 /** True when every topic `filter` can match is allowed by `pattern` (a
@@ -35,7 +25,7 @@ export function filterWithin(pattern: string, filter: string): boolean {
 }
 
 export function devicePublishAllowed(base: string, topic: string): boolean {
-  return !topic.startsWith('$') && topicMatches(deviceAcl(base).publish, topic);
+  return !topic.startsWith('$') && filterMatches(deviceAcl(base).publish, topic);
 }
 
 export function deviceSubscribeAllowed(base: string, filter: string): boolean {

@@ -13,6 +13,7 @@ const CHUNK = 100;
 export class LastSeenWriter {
   private readonly pending = new Map<string, { at: number; status?: string }>();
   private timer?: TimerHandle;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -40,7 +41,15 @@ export class LastSeenWriter {
     }, this.flushMs);
   }
 
-  async flush(): Promise<void> {
+  /** Writes what is pending, after any write already under way (so awaiting
+   *  it means everything marked before the call is stored). */
+  flush(): Promise<void> {
+    const next = this.running.catch(() => undefined).then(() => this.writePending());
+    this.running = next;
+    return next;
+  }
+
+  private async writePending(): Promise<void> {
     const batch = [...this.pending.entries()];
     this.pending.clear();
     // Small transactions with a turn of the event loop between them: on the

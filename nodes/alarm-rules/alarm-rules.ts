@@ -3,7 +3,6 @@
 // hand it every message; the editor's "check" and file list are admin
 // endpoints here.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { NodeAPI, NodeDef, NodeMessageInFlow, Node } from 'node-red';
 import type { Evaluation } from '../../lib/alarms/engine';
@@ -16,6 +15,7 @@ import { describeProblem, RuleFileError } from '../../lib/alarms/validate';
 import { packageRoot } from '../../lib/util/package-root';
 import { errorMessage, Logger } from '../../lib/util/log';
 import type { RegistryConfigNode } from '../sensflow-registry/registry-node';
+import { userDirOf } from '../shared/user-dir';
 
 interface AlarmRulesDef extends NodeDef {
   registry: string;
@@ -31,7 +31,7 @@ type Send = (msg: Array<NodeMessageInFlow | null>) => void;
 type Done = (err?: Error) => void;
 
 export = function (RED: NodeAPI) {
-  const userDir = () => RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
+  const userDir = () => userDirOf(RED);
 
   function AlarmRulesNode(this: Node, def: AlarmRulesDef) {
     RED.nodes.createNode(this, def);

@@ -17,6 +17,7 @@ import { WriterState } from '../../lib/history/writer';
 import { systemClock } from '../../lib/util/clock';
 import { errorMessage, Logger } from '../../lib/util/log';
 import type { HistoryStoreNode } from './history-store-node';
+import { userDirOf } from '../shared/user-dir';
 
 interface HistoryStoreDef extends NodeDef {
   backend: string;
@@ -74,7 +75,7 @@ function setupFrom(def: HistoryStoreDef): InfluxSetup | undefined {
 export = function (RED: NodeAPI) {
   function HistoryStore(this: HistoryStoreNode & { precision: Precision }, def: HistoryStoreDef) {
     RED.nodes.createNode(this, def);
-    const userDir = RED.settings.userDir ?? process.cwd();
+    const userDir = userDirOf(RED);
     this.precision = PRECISIONS.includes(def.precision as Precision)
       ? (def.precision as Precision)
       : 'ms';

@@ -1,14 +1,13 @@
 // Config node: which store the registry lives in (the server's own by
 // default). It holds one shared handle on that store, and the registry on it,
 // for the nodes that use it.
-import os from 'node:os';
-import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { registryFor } from '../../lib/registry/shared';
 import { credentialSecretFor } from '../../lib/security/credential-secret';
 import { acquireStore, StoreHandle } from '../../lib/store/shared';
 import { storeSpecFrom, StoreConfig } from '../../lib/store/spec';
 import type { RegistryConfigNode } from './registry-node';
+import { userDirOf } from '../shared/user-dir';
 
 interface RegistryDef extends NodeDef {
   store: string;
@@ -16,8 +15,7 @@ interface RegistryDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI) {
-  // Node-RED always sets userDir; its own default is ~/.node-red.
-  const userDir = () => RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
+  const userDir = () => userDirOf(RED);
 
   function SensflowRegistryNode(this: RegistryConfigNode, def: RegistryDef) {
     RED.nodes.createNode(this, def);

@@ -11,6 +11,7 @@ import { SeenIds } from '../../lib/surveys/seen-ids';
 import { errorMessage } from '../../lib/util/log';
 import { nodeLogger } from '../shared/node-logger';
 import { nodeFolder, portProperty, property } from '../shared/properties';
+import { userDirOf } from '../shared/user-dir';
 
 interface SurveyCloudDef extends NodeDef {
   host: string;
@@ -40,7 +41,7 @@ export = function (RED: NodeAPI) {
     const starting = (async () => {
       const host = property(def.host, '127.0.0.1');
       const port = portProperty(def.port, DEFAULT_CLOUD_PORT, RED._('survey-cloud.label.port'));
-      const userDir = RED.settings.userDir ?? process.cwd();
+      const userDir = userDirOf(RED);
       seen = await SeenIds.open({
         file: path.join(userDir, 'surveys', `cloud-${nodeFolder(this.id)}`, 'batch-ids'),
       });

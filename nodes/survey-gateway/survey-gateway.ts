@@ -14,6 +14,7 @@ import { systemClock } from '../../lib/util/clock';
 import { errorMessage } from '../../lib/util/log';
 import { nodeLogger } from '../shared/node-logger';
 import { countProperty, nodeFolder, portProperty, property } from '../shared/properties';
+import { userDirOf } from '../shared/user-dir';
 
 interface SurveyGatewayDef extends NodeDef {
   host: string;
@@ -64,7 +65,7 @@ export = function (RED: NodeAPI) {
           RED._('survey-gateway.label.cloudPort'),
         ),
       };
-      const userDir = RED.settings.userDir ?? process.cwd();
+      const userDir = userDirOf(RED);
       gateway = await SurveyGateway.start({
         listen,
         cloud: tcpCloud(cloud),

@@ -16,7 +16,7 @@ import registryNode from '../../nodes/sensflow-registry/sensflow-registry';
 import type { RegistryConfigNode } from '../../nodes/sensflow-registry/registry-node';
 import { TEST_BROKERS, TestBroker } from '../support/brokers';
 import { delay, waitFor } from '../support/net';
-import { helper, load, startServer, stopServer } from '../support/node-helper';
+import { helper, load, settings, startServer, stopServer } from '../support/node-helper';
 import { SimulatedShutter } from '../support/shutter';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -36,10 +36,10 @@ for (const [name, makeBroker] of TEST_BROKERS) {
 
     before(async () => {
       broker = await makeBroker();
-      helper.settings({ mqttReconnectTime: 200 });
+      settings({ mqttReconnectTime: 200 });
     });
     after(async () => {
-      helper.settings({});
+      settings();
       await broker?.close();
     });
     beforeEach(async () => {

@@ -28,6 +28,11 @@ export function load(
   });
 }
 
+/** Runtime settings for the next loads, always with the test user dir. */
+export function settings(extra: Record<string, unknown> = {}): void {
+  helper.settings({ userDir, ...extra } as unknown as Parameters<typeof helper.settings>[0]);
+}
+
 export function startServer(): Promise<void> {
   return new Promise((resolve) => helper.startServer(() => resolve()));
 }

@@ -296,6 +296,8 @@ function registryContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       await registry.markSeen('s-1', t + 20);
       assert.equal((await registry.findDevice('s-1'))!.lastSeen, null, 'not written yet');
       await clock.advance(1000);
+      assert.equal(clock.pending, 0, 'the flush timer fired');
+      await registry.flushSeen(); // waits for the write the timer started
       const d = await registry.findDevice('s-1');
       assert.equal(d!.lastSeen, t + 30);
       assert.deepEqual(d!.lastStatus, { firmware: '1.2.0', freeMemory: 20480 });
