@@ -1,6 +1,6 @@
 // How an order leaves and how its confirmations come back, whatever the wire:
-// MQTT now (mqtt-transport.ts), EOT WRITE/ACK later. The service only sees
-// this interface.
+// MQTT (mqtt-transport.ts) and EOT WRITE/ACK (eot-transport.ts). The service
+// only sees this interface.
 import type { CommandTarget, Incoming, OrderValue } from './types';
 
 export interface OutgoingOrder {
@@ -37,7 +37,7 @@ export class OrderRefused extends Error {
   }
 }
 
-/** One transport per kind of target (MQTT now, EOT once its server exists). */
+/** One transport per kind of target; a missing one refuses its targets. */
 export function transportsByTarget(
   transports: Partial<Record<CommandTarget['transport'], CommandTransport>>,
 ): CommandTransport {
@@ -50,7 +50,8 @@ export function transportsByTarget(
     reaches: (target) => transports[target.transport]?.reaches(target) ?? false,
     isReady: (target) => transports[target.transport]?.isReady(target) ?? false,
     onReady(listener) {
-      const stops = Object.values(transports).map((t) => t.onReady(listener));
+      const present = Object.values(transports).filter((t): t is CommandTransport => !!t);
+      const stops = present.map((t) => t.onReady(listener));
       return () => stops.forEach((stop) => stop());
     },
     send: async (order) => pick(order.target).send(order),

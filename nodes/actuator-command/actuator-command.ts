@@ -1,9 +1,11 @@
 // actuator-command: sends an order to actuators and reports, once per
 // command, whether they obeyed (output 1), with what they echoed (output 2).
-// The glue resolves the registry (store, devices, orders, credentials) and the
-// core mqtt-broker node, and hands over to the command service (lib/commands).
+// The glue resolves the registry (store, devices, orders, credentials), the
+// core mqtt-broker node and/or an eot-server, and hands over to the command
+// service (lib/commands).
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { CommandLedger } from '../../lib/commands/ledger';
+import { EotCommandTransport } from '../../lib/commands/eot-transport';
 import { commandTopic, MqttCommandTransport } from '../../lib/commands/mqtt-transport';
 import { registryCatalog } from '../../lib/commands/registry-catalog';
 import { commandRequest, RequestDefaults } from '../../lib/commands/request';
@@ -15,12 +17,14 @@ import { TopicCodec } from '../../lib/topics/topic';
 import { errorMessage } from '../../lib/util/log';
 import { DEFAULT_SITE } from '../../settings';
 import { nodeLogger } from '../shared/node-logger';
+import type { EotServerConfigNode } from '../eot-server/eot-server-node';
 import type { RegistryConfigNode } from '../sensflow-registry/registry-node';
 import { coreBrokerLink, CoreBrokerLink, CoreMqttBroker } from './broker-link';
 
 interface ActuatorCommandDef extends NodeDef {
   registry: string;
   broker: string;
+  eot: string;
   base: string;
   kind: string;
   order: string;
@@ -47,6 +51,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const registryNode = RED.nodes.getNode(def.registry) as RegistryConfigNode | null;
     const brokerNode = RED.nodes.getNode(def.broker) as unknown as CoreMqttBroker | null;
+    const eotNode = RED.nodes.getNode(def.eot) as unknown as EotServerConfigNode | null;
     const codec = new TopicCodec(RED.util.getSetting(this, 'SENSFLOW_SITE') || DEFAULT_SITE);
     const defaults: RequestDefaults = {
       target: { base: def.base?.trim(), kind: def.kind?.trim() },
@@ -57,7 +62,8 @@ export = function (RED: NodeAPI) {
     let service: CommandService<Asker> | undefined;
 
     const showStatus = () => {
-      if (!link?.isConnected()) {
+      // Without a broker (EOT only) the server queues for offline devices itself.
+      if (link && !link.isConnected()) {
         const waiting = service?.waiting ?? 0;
         this.status({
           fill: 'red',
@@ -95,18 +101,21 @@ export = function (RED: NodeAPI) {
 
     const starting: Promise<CommandService<Asker>> = (async () => {
       if (!registryNode) throw new Error(RED._('actuator-command.errors.no-registry'));
-      if (!brokerNode) throw new Error(RED._('actuator-command.errors.no-broker'));
-      link = coreBrokerLink(brokerNode, this.id, showStatus);
-      const [store, directory, registry] = await Promise.all([
+      if (!brokerNode && !eotNode) throw new Error(RED._('actuator-command.errors.no-transport'));
+      if (brokerNode) link = coreBrokerLink(brokerNode, this.id, showStatus);
+      const [store, directory, registry, eotServer] = await Promise.all([
         registryNode.store(),
         registryNode.directory(),
         registryNode.registry(),
+        eotNode?.server(),
       ]);
       const started = new CommandService<Asker>({
         owner: this.id,
         ledger: new CommandLedger(store.db),
-        // EOT targets get their transport here once the EOT server offers one.
-        transport: transportsByTarget({ mqtt: new MqttCommandTransport(link) }),
+        transport: transportsByTarget({
+          mqtt: link && new MqttCommandTransport(link),
+          eot: eotServer && new EotCommandTransport(eotServer),
+        }),
         units: new UnitResolver(
           directory,
           registryCatalog(registry.types),
