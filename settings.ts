@@ -16,6 +16,7 @@
  *  - Device provisioning
  *  - External services (MQTT broker, MySQL/MariaDB, InfluxDB)
  *  - History
+ *  - Demo
  *  - Operations and logging
  *
  * A value that cannot be parsed stops the start with one line naming the
@@ -208,6 +209,18 @@ export interface SensflowSettings {
   };
 
   /*******************************************************************************
+   * Demo
+   *  - on the first start (an empty home), two customers with simulated devices
+   *    are added to the registry (`demo-campus`, `demo-home`; devices `demo-…`,
+   *    device types `demo_…`), and the default flow's device-simulator node runs them,
+   *    so every dashboard page shows live data at once;
+   *  - `sensflow demo remove` takes it all out again, `sensflow demo add` back.
+   ******************************************************************************/
+
+  /** SENSFLOW_DEMO: `on` (default) or `off` (a first start adds no demo devices). */
+  demo: boolean;
+
+  /*******************************************************************************
    * Operations and logging
    ******************************************************************************/
 
@@ -352,6 +365,7 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
       spoolMaxBytes: integer(env, 'SENSFLOW_HISTORY_SPOOL_MB', 512, 1, 1024 * 1024) * 1024 * 1024,
       retentionDays: integer(env, 'SENSFLOW_HISTORY_RETENTION_DAYS', 30, 0, 100 * 366),
     },
+    demo: oneOf(env, 'SENSFLOW_DEMO', ['on', 'off'] as const, 'on') === 'on',
     logLevel: oneOf(env, 'SENSFLOW_LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutSeconds: integer(env, 'SENSFLOW_SHUTDOWN_TIMEOUT', 5, 1, 600),
   };

@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   mode?: LoginMode;
   /** Logins in flight at once. Default 100. */
   concurrency?: number;
+  /** Log in again this long after the server closed a connection; unset: stay away. */
+  reconnectMs?: number;
   clock?: Clock;
 }
 
@@ -88,6 +90,9 @@ export class Simulator {
       while (next < devices.length && !this.stopped) {
         const i = next++;
         this.clients[i] = await this.connect(i);
+        const again = this.options.reconnectMs;
+        if (!this.clients[i] && again !== undefined)
+          this.clock.setTimeout(() => this.reconnect(i), again);
       }
     };
     const concurrency = Math.max(1, this.options.concurrency ?? 100);
@@ -147,10 +152,23 @@ export class Simulator {
     // Frames that came with the login (e.g. its offline queue).
     for (const frame of client.takeReceived()) this.onFrame(i, client, frame);
     client.once('close', () => {
-      if (!this.stopped) this.closedByServer++;
+      if (this.stopped) return;
+      this.closedByServer++;
+      const again = this.options.reconnectMs;
+      if (again !== undefined) this.clock.setTimeout(() => this.reconnect(i), again);
     });
     if (this.options.ratePerDevice > 0) this.send(client, SERVER, 'SUB', [ALARM]);
     return client;
+  }
+
+  private reconnect(i: number): void {
+    if (this.stopped) return;
+    this.connect(i).then((client) => {
+      if (this.stopped) client?.close();
+      else if (client) this.clients[i] = client;
+      else if (this.options.reconnectMs !== undefined)
+        this.clock.setTimeout(() => this.reconnect(i), this.options.reconnectMs);
+    });
   }
 
   private onFrame(i: number, client: EotClient, frame: Frame): void {
@@ -160,6 +178,8 @@ export class Simulator {
         const m = /^sim:(\d+(?:\.\d+)?)$/.exec(frame.fields[0] ?? '');
         if (m && this.samples.length < MAX_SAMPLES)
           this.samples.push(performance.timeOrigin + performance.now() - Number(m[1]));
+        // A person's message (a dashboard console) is acknowledged, as devices do.
+        else if (!m) this.send(client, frame.origin, 'ACK', ['MSG', `received ${frame.fields[0] ?? ''}`]);
         break;
       }
       case 'READ':

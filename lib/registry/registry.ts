@@ -173,6 +173,20 @@ export class Registry implements DeviceDirectory {
     await this.change(id, 'credentials', { mqtt_password_hash: null, credentials_delivered: 0 });
   }
 
+  /** A new MQTT password for a device, returned once (as `/device/credentials`
+   *  would after a reset): for simulated devices, which are their own
+   *  provisioning. The old password stops working now. */
+  async issueCredentials(id: string): Promise<{ login: string; password: string }> {
+    const device = await this.getDevice(id);
+    if (!device) throw notFound(`no device ${id}`);
+    const password = generatePassword();
+    await this.change(id, 'credentials', {
+      mqtt_password_hash: this.secrets.hashPassword(password),
+      credentials_delivered: 1,
+    });
+    return { login: device.mqttLogin, password };
+  }
+
   async setSerial(id: string, serial: string): Promise<void> {
     await this.change(id, 'credentials', {
       serial_enc: this.secrets.encryptSerial(check.checkSerial(serial)),

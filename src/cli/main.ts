@@ -6,6 +6,7 @@ import { errorMessage } from '../../lib/util/log';
 import { packageVersion } from '../../lib/util/package-root';
 import { adminCommand } from './commands/admin';
 import { customersCommand } from './commands/customers';
+import { demoCommand } from './commands/demo';
 import { devicesCommand } from './commands/devices';
 import { usersCommand } from './commands/users';
 import { UsageError } from './usage';
@@ -23,7 +24,7 @@ export const commands: Record<string, Command> = {
   },
   admin: { summary: 'admin login: `admin reset-password`', run: adminCommand },
   simulate: {
-    summary: 'simulated devices: `simulate eot|udp …` (see README)',
+    summary: 'simulated devices: `simulate mqtt|eot|udp …` (see README)',
     run: async (args) => (await import('./commands/simulate')).simulateCommand(args),
   },
   devices: {
@@ -33,6 +34,10 @@ export const commands: Record<string, Command> = {
   },
   customers: { summary: 'customers: add, list, remove', run: customersCommand },
   users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
+  demo: {
+    summary: 'the demo customers and simulated devices: add, remove',
+    run: demoCommand,
+  },
   version: {
     summary: 'print the version',
     run: async () => {

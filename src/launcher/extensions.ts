@@ -15,6 +15,7 @@ import type { HomeSecrets } from './home';
 import { registryExtension } from './registry-extension';
 import { historyExtension } from './history';
 import { alarmsApi } from './alarms-api';
+import { demoExtension } from './demo';
 
 export interface LauncherContext {
   settings: SensflowSettings;
@@ -43,4 +44,9 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
-export const extensions: Extension[] = [alarmsApi, registryExtension, historyExtension];
+export const extensions: Extension[] = [
+  alarmsApi,
+  registryExtension,
+  historyExtension,
+  demoExtension,
+];

@@ -13,6 +13,7 @@ import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
 import { ExternalBroker } from '../../lib/broker/external-broker';
 import { serviceLogin, servicePolicy, ServiceLogin } from '../../lib/broker/service-policy';
 import { redactUrl, SettingError } from '../../lib/config/parse';
+import { dashboardSessions } from '../../lib/dashboard/sessions';
 import { HealthMonitor } from '../../lib/ops/health';
 import { collectProcessMetrics, gauge } from '../../lib/ops/metrics';
 import { registryFor } from '../../lib/registry/shared';
@@ -153,6 +154,9 @@ export async function startSensflow(
       ),
       required: configured ? async () => true : remembered(() => registry.users.any()),
     };
+    // Every dashboard connection is bound to its user (red-settings.ts), so a
+    // connection nobody bound is nobody.
+    dashboardSessions.enforce();
     const app = createApp({
       health,
       metricsToken: settings.security.metricsToken,

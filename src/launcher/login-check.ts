@@ -1,14 +1,17 @@
 // HTTP Basic login for the dashboard and flow endpoints (Node-RED's
-// httpNodeAuth, which embedding leaves to us). bcrypt is slow on purpose, so a
-// login that was just verified is remembered for a few minutes instead of
-// being hashed again for every asset and socket.io poll.
+// httpNodeAuth, which embedding leaves to us). A login names a dashboard user:
+// a customer (or all) and a role. bcrypt is slow on purpose, so a login that
+// was just verified is remembered for a few minutes instead of being hashed
+// again for every asset and socket.io poll.
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import bcrypt from 'bcryptjs';
+import type { DashboardIdentity } from '../../lib/dashboard/sessions';
 import { secretsEqual } from '../../lib/security/secrets';
 
-export type VerifyLogin = (user: string, password: string) => Promise<boolean>;
+/** The user a login belongs to, or null when it is wrong. */
+export type VerifyLogin = (user: string, password: string) => Promise<DashboardIdentity | null>;
 
 /** A login that may be switched on and off while the server runs: the
  *  dashboard asks for one once a login is configured or a dashboard user exists. */
@@ -17,19 +20,22 @@ export interface LoginGate {
   required(): Promise<boolean>;
 }
 
-/** Accepts a login any of `verifiers` accepts. */
+/** Accepts a login any of `verifiers` accepts (the first that does names the user). */
 export function anyOf(...verifiers: VerifyLogin[]): VerifyLogin {
   return async (user, password) => {
-    for (const verify of verifiers) if (await verify(user, password)) return true;
-    return false;
+    for (const verify of verifiers) {
+      const identity = await verify(user, password);
+      if (identity) return identity;
+    }
+    return null;
   };
 }
 
 /** The registry's dashboard users (bcrypt hashes in the store). */
 export function registryUsers(users: {
-  verify(user: string, password: string): Promise<unknown>;
+  verify(user: string, password: string): Promise<DashboardIdentity | null>;
 }): VerifyLogin {
-  return async (user, password) => (await users.verify(user, password)) !== null;
+  return (user, password) => users.verify(user, password);
 }
 
 /** Remembers a yes/no answer for `ttlMs`, so a check runs at most that often. */
@@ -47,9 +53,13 @@ export function remembered(
   };
 }
 
-/** A verifier for one configured user whose password is a bcrypt hash. */
+/** A verifier for one configured user whose password is a bcrypt hash: an
+ *  operator of every customer (SENSFLOW_DASHBOARD_USER). */
 export function singleUser(user: string, passwordHash: string): VerifyLogin {
-  return async (u, p) => secretsEqual(u, user) && (await bcrypt.compare(p, passwordHash));
+  return async (u, p) =>
+    secretsEqual(u, user) && (await bcrypt.compare(p, passwordHash))
+      ? { username: user, customerId: null, role: 'operator' }
+      : null;
 }
 
 export function cached(
@@ -57,18 +67,18 @@ export function cached(
   ttlMs = 5 * 60_000,
   now = () => Date.now(),
 ): VerifyLogin {
-  const good = new Map<string, number>();
+  const good = new Map<string, { identity: DashboardIdentity; until: number }>();
   return async (user, password) => {
     const key = crypto.createHash('sha256').update(`${user}\0${password}`).digest('base64');
-    const until = good.get(key);
-    if (until !== undefined && until > now()) return true;
+    const known = good.get(key);
+    if (known !== undefined && known.until > now()) return known.identity;
     good.delete(key);
-    const ok = await verify(user, password);
-    if (ok) {
+    const identity = await verify(user, password);
+    if (identity) {
       if (good.size > 1000) good.clear();
-      good.set(key, now() + ttlMs);
+      good.set(key, { identity, until: now() + ttlMs });
     }
-    return ok;
+    return identity;
   };
 }
 
@@ -84,14 +94,28 @@ export function basicCredentials(
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export async function isAuthorized(req: IncomingMessage, verify: VerifyLogin): Promise<boolean> {
+/** The user whose Basic login the request bears, or null. */
+export async function userOf(
+  req: IncomingMessage,
+  verify: VerifyLogin,
+): Promise<DashboardIdentity | null> {
   const creds = basicCredentials(req);
-  return creds !== undefined && (await verify(creds.user, creds.password));
+  return creds === undefined ? null : verify(creds.user, creds.password);
+}
+
+/** Who may go ahead: `open` when the gate asks for no login, the user when
+ *  the request bears a login it accepts, else null. */
+export async function admitted(
+  req: IncomingMessage,
+  gate: LoginGate,
+): Promise<'open' | DashboardIdentity | null> {
+  if (!(await gate.required())) return 'open';
+  return userOf(req, gate.verify);
 }
 
 /** True when the gate is open or the request bears a login it accepts. */
 export async function passes(req: IncomingMessage, gate: LoginGate): Promise<boolean> {
-  return !(await gate.required()) || (await isAuthorized(req, gate.verify));
+  return (await admitted(req, gate)) !== null;
 }
 
 export function basicAuthMiddleware(gate: LoginGate, realm = 'Sensflow'): RequestHandler {

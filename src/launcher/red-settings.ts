@@ -2,10 +2,11 @@
 // httpNodeAuth, httpStatic and https: the launcher implements those itself
 // (see http.ts), so they are not set here.
 import type { Socket } from 'socket.io';
+import { dashboardSessions, OPEN_DASHBOARD } from '../../lib/dashboard/sessions';
 import { packageRoot } from '../../lib/util/package-root';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
-import { LoginGate, passes } from './login-check';
+import { admitted, LoginGate } from './login-check';
 
 export const FLOW_FILE = 'flows.json';
 
@@ -71,8 +72,15 @@ function dashboardSocketCheck(gate: LoginGate) {
       return next(new Error('direct websocket connection refused'));
     }
     // The browser sends the dashboard's Basic login with socket.io's requests.
-    passes(socket.request, gate).then(
-      (ok) => next(ok ? undefined : new Error('login required')),
+    // The connection is bound to its user, whose customer decides what it
+    // receives and may act on (lib/dashboard, the dashboard-access plugin).
+    admitted(socket.request, gate).then(
+      (who) => {
+        if (who === null) return next(new Error('login required'));
+        dashboardSessions.bind(socket.id, who === 'open' ? OPEN_DASHBOARD : who);
+        socket.on('disconnect', () => dashboardSessions.release(socket.id));
+        next();
+      },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     );
   };

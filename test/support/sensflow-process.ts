@@ -24,9 +24,11 @@ export interface SensflowProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-/** Environment for a run on free loopback ports in a new (or given) home. */
+/** Environment for a run on free loopback ports in a new (or given) home,
+ *  without the demo devices (page tests switch them on). */
 export async function testEnv(home?: string): Promise<Record<string, string>> {
   return {
+    SENSFLOW_DEMO: 'off',
     SENSFLOW_HOME: home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-home-')),
     SENSFLOW_HOST: '127.0.0.1',
     SENSFLOW_PORT: String(await freePort()),

@@ -260,6 +260,28 @@ function registryContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       await rejectsWith(registry.credentialsForUid('b8:27:eb:99:99:99'), 'not_found');
     });
 
+    it('issues new MQTT credentials to a device (simulated devices), the old ones stop working', async () => {
+      await registry.addDevice(device('sim-1'));
+      const changes: DeviceChange[] = [];
+      registry.watch((c) => changes.push(c));
+      const first = await registry.issueCredentials('sim-1');
+      assert.equal(first.login, 'sim-1');
+      assert.ok(await registry.authenticateMqtt('sim-1', first.password));
+      const second = await registry.issueCredentials('sim-1');
+      assert.notEqual(second.password, first.password);
+      assert.equal(await registry.authenticateMqtt('sim-1', first.password), null);
+      assert.ok(await registry.authenticateMqtt('sim-1', second.password));
+      assert.deepEqual(
+        changes.map((c) => [c.deviceId, c.kind]),
+        [
+          ['sim-1', 'credentials'],
+          ['sim-1', 'credentials'],
+        ],
+        'sessions on the old password are cut',
+      );
+      await rejectsWith(registry.issueCredentials('nobody'), 'not_found');
+    });
+
     it("tells watchers of its own changes at once and of another process's by polling", async () => {
       const seen: DeviceChange[] = [];
       const stop = registry.watch((c) => seen.push(c));
