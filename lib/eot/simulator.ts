@@ -179,7 +179,8 @@ export class Simulator {
         if (m && this.samples.length < MAX_SAMPLES)
           this.samples.push(performance.timeOrigin + performance.now() - Number(m[1]));
         // A person's message (a dashboard console) is acknowledged, as devices do.
-        else if (!m) this.send(client, frame.origin, 'ACK', ['MSG', `received ${frame.fields[0] ?? ''}`]);
+        else if (!m)
+          this.send(client, frame.origin, 'ACK', ['MSG', `received ${frame.fields[0] ?? ''}`]);
         break;
       }
       case 'READ':

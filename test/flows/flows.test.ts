@@ -1,12 +1,28 @@
 // Every shipped flow in flows/ loads into a real Sensflow runtime: no unknown
-// node types, no dangling wires, and the runtime starts it.
+// node types, no dangling wires or missing config nodes, and the runtime
+// starts it. The generated ones are what scripts/flows makes of its sources.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { adminToken, ROOT, SensflowProcess, startSensflowProcess, testEnv } from '../support/sensflow-process';
+import { flowText, shippedFlows } from '../../scripts/flows/build';
+import {
+  adminToken,
+  ROOT,
+  SensflowProcess,
+  startSensflowProcess,
+  testEnv,
+} from '../support/sensflow-process';
 
 const FLOWS = path.join(ROOT, 'flows');
-type FlowNode = { id: string; type: string; z?: string; wires?: string[][] };
+type FlowNode = {
+  id: string;
+  type: string;
+  z?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+};
+/** Properties that name a config node (or a dashboard group/page) by id. */
+const REFERENCES = ['registry', 'broker', 'server', 'store', 'eot', 'group', 'page', 'ui', 'theme'];
 
 const files = fs.readdirSync(FLOWS).filter((f) => f.endsWith('.json'));
 
@@ -16,7 +32,10 @@ describe('shipped flows', function () {
   let token: string;
 
   before(async () => {
-    sf = await startSensflowProcess({ ...(await testEnv()), SENSFLOW_ADMIN_PASSWORD: 'flows-test-password' });
+    sf = await startSensflowProcess({
+      ...(await testEnv()),
+      SENSFLOW_ADMIN_PASSWORD: 'flows-test-password',
+    });
     token = await adminToken(sf.url, 'admin', 'flows-test-password');
   });
   after(async () => {
@@ -25,6 +44,13 @@ describe('shipped flows', function () {
 
   it('ships at least the default flow', () => {
     assert.ok(files.includes('default.json'));
+  });
+
+  it('ships the flows generated from scripts/flows (npm run flows)', () => {
+    for (const [file, nodes] of Object.entries(shippedFlows())) {
+      const shipped = fs.readFileSync(path.join(FLOWS, file), 'utf8');
+      assert.ok(shipped === flowText(nodes), `flows/${file} is stale: run npm run flows`);
+    }
   });
 
   for (const file of files) {
@@ -39,6 +65,15 @@ describe('shipped flows', function () {
             assert.ok(ids.has(target), `${node.id} is wired to missing ${target}`);
           }
           if (node.z) assert.ok(ids.has(node.z), `${node.id} is on missing tab ${node.z}`);
+          for (const key of REFERENCES) {
+            const ref = node[key];
+            // The registry's own `store` says which kind of store, not a node.
+            if (node.type === 'sensflow-registry' && key === 'store') continue;
+            if (typeof ref === 'string' && ref !== '' && !ref.startsWith('${'))
+              assert.ok(ids.has(ref), `${node.id}.${key} names missing ${ref}`);
+          }
+          for (const link of (node.links as string[] | undefined) ?? [])
+            assert.ok(ids.has(link), `${node.id} links to missing ${link}`);
         }
       });
 
@@ -46,9 +81,13 @@ describe('shipped flows', function () {
         const res = await fetch(new URL('nodes', sf.url), {
           headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         });
-        const known = new Set(((await res.json()) as Array<{ types: string[] }>).flatMap((s) => s.types));
+        const known = new Set(
+          ((await res.json()) as Array<{ types: string[] }>).flatMap((s) => s.types),
+        );
         const structural = new Set(['tab', 'subflow', 'group', 'junction', 'comment']);
-        const unknown = flow.map((n) => n.type).filter((t) => !known.has(t) && !structural.has(t) && !t.startsWith('subflow:'));
+        const unknown = flow
+          .map((n) => n.type)
+          .filter((t) => !known.has(t) && !structural.has(t) && !t.startsWith('subflow:'));
         assert.deepEqual([...new Set(unknown)], []);
       });
 

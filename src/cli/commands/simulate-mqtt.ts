@@ -74,8 +74,7 @@ export async function simulateMqtt(args: string[]): Promise<number | void> {
       logger,
     });
     await fleet.start(chosen);
-    const print = (final: boolean) => {
-      const r = fleet.report();
+    const print = (final: boolean, r = fleet.report()) => {
       if (values.json) {
         if (final) console.log(JSON.stringify(r));
         return;
@@ -95,7 +94,7 @@ export async function simulateMqtt(args: string[]): Promise<number | void> {
     clearInterval(progress);
     const report = fleet.report();
     await fleet.stop();
-    print(true);
+    print(true, report);
     return report.connected === 0 ? 1 : 0;
   });
 }

@@ -72,4 +72,30 @@ describe('EOT device simulator', () => {
     assert.ok(report.latencyMs.p99 >= report.latencyMs.p50);
     assert.ok(alarms.length > 0);
   });
+
+  it("acknowledges a person's MSG, and logs in again after the server went away", async () => {
+    eot = await startEot();
+    simulator = new Simulator({
+      connect: { port: eot.port },
+      devices: [{ ...credentials('lamp-07'), customer: 'acme' }],
+      ratePerDevice: 0,
+      reconnectMs: 100,
+    });
+    await simulator.start();
+    const mkr = await eot.device('mkr-01');
+    mkr.send({ origin: 'mkr-01', destination: 'lamp-07', type: 'MSG', fields: ['hello'] });
+    assert.deepEqual(await mkr.next(), {
+      origin: 'lamp-07',
+      destination: 'mkr-01',
+      type: 'ACK',
+      fields: ['MSG', 'received hello'],
+    });
+
+    const { port, file, directory, clock } = eot;
+    await eot.close();
+    await waitFor(async () => assert.equal(simulator!.report().loggedIn, 0), 5000);
+    eot = await startEot({ port }, { file, directory, clock });
+    await waitFor(async () => assert.equal(simulator!.report().loggedIn, 1), 10_000);
+    assert.ok(simulator.report().closedByServer >= 1);
+  });
 });
