@@ -7,13 +7,13 @@ const kinds: Record<string, { summary: string; run(args: string[]): Promise<numb
     summary: 'EOT devices logging in and sending readings, events, alarms and messages',
     run: async (args) => (await import('./simulate-eot')).simulateEot(args),
   },
-  mqtt: {
-    summary: 'campus and smart-home devices: sensors, shutters, lighting, relays, device status',
-    run: async (args) => (await import('./simulate-mqtt')).simulateMqtt(args),
-  },
   udp: {
     summary: 'smart meters sending a day of surveys over UDP to the survey gateway',
     run: async (args) => (await import('./simulate-udp')).simulateUdp(args),
+  },
+  mqtt: {
+    summary: 'campus and smart-home devices: sensors, shutters, lighting, relays, device status',
+    run: async (args) => (await import('./simulate-mqtt')).simulateMqtt(args),
   },
 };
 

@@ -10,6 +10,7 @@ describe('settings', () => {
     assert.equal(s.home, '/srv/app/.sensflow');
     assert.equal(s.http.port, 1880);
     assert.equal(s.mqtt.port, 1883);
+    assert.equal(s.demo, true, 'the demo is on by default');
     assert.equal(s.mqtt.wsPath, '/mqtt');
     assert.equal(s.eot.port, 4004);
     assert.deepEqual(s.surveys, { host: '0.0.0.0', udpPort: 10005, cloudPort: 8001 });
@@ -73,6 +74,7 @@ describe('settings', () => {
         SENSFLOW_SITE: 'carcassonne',
         SENSFLOW_INSTANCE_ID: 'edge-2',
         SENSFLOW_LOG_LEVEL: 'debug',
+        SENSFLOW_DEMO: 'off',
         SENSFLOW_METRICS_TOKEN: 't',
         SENSFLOW_DASHBOARD_USER: 'v',
         SENSFLOW_DASHBOARD_PASSWORD: 'w',
@@ -101,11 +103,13 @@ describe('settings', () => {
     assert.equal(s.site, 'carcassonne');
     assert.equal(s.instanceId, 'edge-2');
     assert.equal(s.logLevel, 'debug');
+    assert.equal(s.demo, false);
     assert.deepEqual(s.security.dashboardAuth, { user: 'v', password: 'w' });
   });
 
   const bad: Array<[string, string, RegExp]> = [
     ['SENSFLOW_PORT', '-1', /not a port/],
+    ['SENSFLOW_DEMO', 'yes', /not one of on, off/],
     ['SENSFLOW_PORT', '65536', /not a port/],
     ['SENSFLOW_EOT_PORT', '40 04', /not a port/],
     ['SENSFLOW_SURVEY_UDP_PORT', 'udp', /not a port/],
