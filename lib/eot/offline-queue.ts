@@ -3,9 +3,10 @@
 // acknowledged `ACK|queued` only once its row is committed, so a restart loses
 // nothing that was acknowledged; a row is deleted only after its delivery was
 // written to the socket, so delivery is at least once.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema';
 import type { Frame } from './codec';
+import type { EotQueueTable } from './schema';
 
 export interface QueuedFrame {
   seq: number;
@@ -84,16 +85,7 @@ export class OfflineQueue {
   }
 }
 
-function toQueued(row: {
-  seq: number;
-  customer_id: string;
-  destination: string;
-  origin: string;
-  type: string;
-  fields: string;
-  created_at: number;
-  expires_at: number;
-}): QueuedFrame {
+function toQueued(row: Selectable<EotQueueTable>): QueuedFrame {
   return {
     seq: Number(row.seq),
     customerId: row.customer_id,

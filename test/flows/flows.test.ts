@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { adminToken, ROOT, SensflowProcess, startSensflowProcess, testEnv } from '../support/sensflow-process';
+import { adminToken, deployFlows, ROOT, SensflowProcess, startSensflowProcess, testEnv } from '../support/sensflow-process';
 
 const FLOWS = path.join(ROOT, 'flows');
 type FlowNode = { id: string; type: string; z?: string; wires?: string[][] };
@@ -54,17 +54,7 @@ describe('shipped flows', function () {
 
       it('deploys and starts without missing types or errors', async () => {
         const from = sf.output().length;
-        const res = await fetch(new URL('flows', sf.url), {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'Node-RED-Deployment-Type': 'full',
-          },
-          body: JSON.stringify(flow),
-        });
-        assert.ok(res.status === 200 || res.status === 204, `deploy answered ${res.status}`);
-        await sf.waitForOutput(/Started flows/, 30_000, from);
+        await deployFlows(sf, token, flow);
         const log = sf.output().slice(from);
         assert.doesNotMatch(log, /Waiting for missing types|missing types/i);
         assert.doesNotMatch(log, /\[error\]/);
