@@ -30,6 +30,8 @@ export interface ClusterOptions {
 export interface ClusterView {
   readonly id: string;
   readonly token: string;
+  /** How long an instance may be silent before it counts as lost. */
+  readonly leaseMs: number;
   /** The live instances, this one included. */
   members(): Member[];
   /** The token of a live instance's current run, or undefined. */
@@ -95,6 +97,10 @@ export class Cluster implements ClusterView {
 
   get token(): string {
     return this.lease.token;
+  }
+
+  get leaseMs(): number {
+    return this.options.ttlMs;
   }
 
   /** Healthy: the lease is renewed in time and the bus is connected. */
