@@ -51,6 +51,8 @@ export interface StreamsOptions {
   /** Batches received ahead of a missing one that are kept. Default 1,024. */
   maxHeld?: number;
   onResend?: (batches: number) => void;
+  /** Messages that left in a batch, and that were handed over (counted per batch). */
+  onCount?: (direction: 'out' | 'in', messages: number) => void;
 }
 
 interface Sent {
@@ -199,6 +201,7 @@ export class Streams {
       const sent: Sent = { json, messages, sentAt: null };
       stream.unacked.set(seq, sent);
       if (this.options.publish(peer, json)) sent.sentAt = this.options.clock.now();
+      this.options.onCount?.('out', messages.length);
     }
     this.arm(peer, stream);
   }
@@ -269,7 +272,9 @@ export class Streams {
   }
 
   private hand(env: Envelope): void {
-    for (const [channel, body] of env.m ?? []) this.options.deliver(env.f, channel, body);
+    const messages = env.m ?? [];
+    this.options.onCount?.('in', messages.length);
+    for (const [channel, body] of messages) this.options.deliver(env.f, channel, body);
   }
 
   private ack(peer: string, inbound: Inbound): void {
