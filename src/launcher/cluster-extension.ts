@@ -34,9 +34,7 @@ export const clusterExtension: Extension = {
       onEvicted: () => process.kill(process.pid, 'SIGTERM'),
     });
     setCurrentCluster(cluster, ctx.store);
-    logger.info(
-      `instance ${cluster.id} joined ${cluster.members().length - 1} other instance(s)`,
-    );
+    logger.info(`instance ${cluster.id} joined ${cluster.members().length - 1} other instance(s)`);
     ctx.health.add({
       name: 'cluster',
       backend: `instance ${cluster.id}`,
