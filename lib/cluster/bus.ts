@@ -29,6 +29,14 @@ export interface BusOptions {
   startTimeoutMs?: number;
 }
 
+/** The broker is there but does not let the service login use the bus topics. */
+export class BusRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BusRefusedError';
+  }
+}
+
 export interface ChannelHandler {
   message(from: string, body: unknown): void;
   /** A message that was sent to a peer lost before it acknowledged it. */
@@ -93,7 +101,12 @@ export class ClusterBus {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(this.client.connected ? refused : 'the broker cannot be reached')),
+        () =>
+          reject(
+            this.client.connected
+              ? new BusRefusedError(refused)
+              : new Error('the broker cannot be reached'),
+          ),
         timeoutMs,
       );
     });
@@ -151,8 +164,10 @@ export class ClusterBus {
     this.subscribed ??= new Promise<void>((resolve, reject) => {
       const attempt = () =>
         this.client.subscribe(topic, { qos: 1 }, (err, granted) => {
-          if (err) return reject(err);
-          if (granted?.some((g) => g.qos === 128)) return reject(new Error(refused));
+          // mqtt.js reports a refused filter (SUBACK 0x80) as an error.
+          if (err)
+            return reject(/Subscribe error/.test(String(err)) ? new BusRefusedError(refused) : err);
+          if (granted?.some((g) => g.qos === 128)) return reject(new BusRefusedError(refused));
           resolve();
         });
       if (this.client.connected) attempt();

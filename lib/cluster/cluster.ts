@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema';
 import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
-import { ChannelHandler, ClusterBus } from './bus';
+import { BusRefusedError, ChannelHandler, ClusterBus } from './bus';
 import { InstanceLease, Member, MembershipEvent } from './lease';
 import { clusterMetrics } from './metrics';
 import { ownerOf } from './ownership';
@@ -74,9 +74,14 @@ export class Cluster implements ClusterView {
     try {
       await bus.start();
     } catch (err) {
-      await bus.close().catch(() => undefined);
-      await lease.stop();
-      throw err;
+      if (!(err instanceof BusRefusedError)) {
+        // A broker that is away comes back: the bus connects then (see /healthz).
+        options.logger.warn(`cluster bus: ${errorMessage(err)}; going on without it for now`);
+      } else {
+        await bus.close().catch(() => undefined);
+        await lease.stop();
+        throw err;
+      }
     }
     // Rows of an earlier run of this id (killed) are stale; ours come next.
     await cluster.forgetInstance(options.id, (token) => token !== lease.token);
