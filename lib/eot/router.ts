@@ -24,6 +24,7 @@ import { countDropped, countFrameIn } from './metrics';
 import type { OfflineQueue } from './offline-queue';
 import type { ResolvedOptions } from './options';
 import { QueueDelivery } from './queue-delivery';
+import { remoteSide } from './remote-side';
 import { parseCondition, Subscriptions } from './subscriptions';
 
 /** A frame from a device, as flows see it. */
@@ -378,54 +379,14 @@ export class Router {
     return { status: 'queued' };
   }
 
-  // ------------------------------------------------------------ from other instances
-
-  /** This router as the cluster link sees it. */
+  /** This router as the cluster link sees it (remote-side.ts). */
   localSide(): LocalSide {
-    return {
-      online: this.online,
-      deliver: (conn, raw, type) => this.deliver(conn, raw, type),
-      reply: (conn, type, fields) => this.reply(conn, type, fields),
-      broadcast: (customer, origin, raw, type) => {
-        for (const peer of this.peersOf(customer))
-          if (peer.id !== origin) this.deliver(peer, raw, type);
-      },
-      alarm: (customer, frame) => this.fanOut(customer, frame),
-      crossings: (customer, frame) => this.crossings(customer, frame),
-      offline: (raw, customer) => this.fromAfar(raw, customer),
-      drain: (conn) => void this.drain(conn),
+    return remoteSide(this, {
+      options: this.options,
+      directory: this.directory,
+      keep: (frame, customer) => this.delivery.keep(frame, customer),
       peerEvent: (kind, frame, customer) => this.sink.peer(kind, frame, customer),
-      interest: () => this.subscriptions.conditionKeys(),
-    };
-  }
-
-  /** A frame another instance sent here for a device that is not here (any more). */
-  private async fromAfar(
-    raw: Buffer,
-    customer: string,
-  ): Promise<{ type: string; fields: string[] } | null> {
-    let frame: Frame;
-    try {
-      frame = decodeBody(raw.subarray(0, raw.length - 1), this.options.separator);
-    } catch {
-      return null;
-    }
-    const to = frame.destination;
-    const target = this.online.get(to);
-    if (target && target.customerId === customer) {
-      this.deliver(target, raw, frame.type);
-      return null;
-    }
-    countDropped('moved');
-    if (!QUEUED_TYPES.has(frame.type))
-      return { type: 'ERROR', fields: ['OFFLINE', `${to} is offline`] };
-    const device = await this.directory.findDevice(to).catch(() => null);
-    if (!device || device.customerId !== customer)
-      return { type: 'ERROR', fields: ['UNKNOWN_DESTINATION', `no device ${to}`] };
-    const kept = await this.delivery.keep(frame, customer);
-    return kept.ok
-      ? { type: 'ACK', fields: ['queued', to] }
-      : { type: 'ERROR', fields: ['OFFLINE', kept.text] };
+    });
   }
 
   // ------------------------------------------------------------ helpers

@@ -32,6 +32,7 @@ import {
 } from './metrics';
 import { OfflineQueue } from './offline-queue';
 import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
+import { listen, normalizeAddress, portOf } from './listening';
 import { PresenceTable } from './presence';
 import { DeviceFrame, OutboundFrame, Router, SendResult } from './router';
 
@@ -472,25 +473,4 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
     return { bytes: this.encode(frame), type: 'ERROR' };
   }
-}
-
-function listen(server: net.Server, port: number, host?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function portOf(server?: net.Server): number | undefined {
-  const address = server?.listening ? server.address() : null;
-  return address && typeof address === 'object' ? address.port : undefined;
-}
-
-/** `::ffff:1.2.3.4` and `1.2.3.4` are one address for throttling. */
-function normalizeAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
