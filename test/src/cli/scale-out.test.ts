@@ -504,10 +504,12 @@ describe('scale-out: three instances on one MariaDB, Mosquitto and InfluxDB', fu
     }, 20_000).catch((err: unknown) => {
       throw new Error(`${String(err)}\n--- s2:\n${sf.s2.output().slice(-3000)}`);
     });
-    const presence = await sql<{ n: number }>(
-      "SELECT count(*) AS n FROM eot_presence WHERE instance_id = 's1'",
-    );
-    assert.equal(Number(presence[0].n), 0, "s1's devices are no longer said to be there");
+    await waitFor(async () => {
+      const presence = await sql<{ n: number }>(
+        "SELECT count(*) AS n FROM eot_presence WHERE instance_id = 's1'",
+      );
+      assert.equal(Number(presence[0].n), 0, "s1's devices are no longer said to be there");
+    }, 10_000);
 
     // k2 logs in on s3: each queued message once, the order once, which it confirms.
     const k2 = await EotClient.connect({ port: eotPort.s3 });
