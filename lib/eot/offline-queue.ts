@@ -71,6 +71,33 @@ export class OfflineQueue {
     return rows.map(toQueued);
   }
 
+  /** Deletes rows one by one; returns those this call deleted (another
+   *  instance sweeping at the same moment gets the others). */
+  async claim(seqs: number[]): Promise<Set<number>> {
+    const mine = new Set<number>();
+    for (const seq of seqs) {
+      const result = await this.db
+        .deleteFrom('eot_queue')
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 1) mine.add(seq);
+    }
+    return mine;
+  }
+
+  /** Whether the very same frame already waits for its destination (an order sent again). */
+  async holds(frame: Frame): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('eot_queue')
+      .select('seq')
+      .where('destination', '=', frame.destination)
+      .where('origin', '=', frame.origin)
+      .where('type', '=', frame.type)
+      .where('fields', '=', JSON.stringify(frame.fields))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async remove(seqs: number[]): Promise<void> {
     if (seqs.length === 0) return;
     await this.db.deleteFrom('eot_queue').where('seq', 'in', seqs).execute();
