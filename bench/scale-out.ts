@@ -1,7 +1,7 @@
 // Scale-out benchmark: what the broker hop between instances costs EOT
 // routing. Two Sensflow instances (bench/peers/scale-out-instance.ts, each its
 // own process: store on MariaDB, lease and bus on Mosquitto, an EOT server in
-// the cluster) and one load generator (bench/eot-load.ts). Pairs of devices
+// the cluster) and one load generator (bench/peers/eot-load.ts). Pairs of devices
 // exchange MSG frames in a closed loop, `--window` in flight per side, every
 // message timed from send to receipt: pairs on the same instance (one server
 // hop) against pairs split over the two instances (device → instance A →
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { DeviceSecrets } from '../lib/registry/credentials';
 import { openStore } from '../lib/store/store';
 import { mariadb, startMosquitto, stopAllServices } from '../test/support/services';
-import type { Device } from './eot-load';
+import type { Device } from './peers/eot-load';
 
 const { values } = parseArgs({
   options: {
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const b = await child('peers/scale-out-instance.ts', ['b', url, mosquitto.url, SECRET]);
   // Each instance sees the other after a beat of its lease.
   await new Promise((r) => setTimeout(r, 1500));
-  const load = await child('eot-load.ts');
+  const load = await child('peers/eot-load.ts');
   const same = devices.slice(0, PAIRS * 2);
   const cross = devices.slice(PAIRS * 2);
   await load.ask({

@@ -3,8 +3,8 @@
 // from its own side. Started by bench/eot.ts; commands arrive over IPC.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { EotClient } from '../lib/eot/client';
-import { Framer } from '../lib/eot/framer';
+import { EotClient } from '../../lib/eot/client';
+import { Framer } from '../../lib/eot/framer';
 import { MqttLite } from './mqtt-lite';
 
 export interface Device {
