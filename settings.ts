@@ -15,6 +15,7 @@
  *  - Device protocols
  *  - Device provisioning
  *  - External services (MQTT broker, MySQL/MariaDB, InfluxDB)
+ *  - Scale-out (several instances on one database and one broker)
  *  - History
  *  - Demo
  *  - Operations and logging
@@ -182,6 +183,22 @@ export interface SensflowSettings {
      *  SENSFLOW_MQTT_DYNSEC_USER and SENSFLOW_MQTT_DYNSEC_PASSWORD, both or
      *  neither, only with SENSFLOW_MQTT_URL. */
     dynsec?: { user: string; password: string };
+  };
+
+  /*******************************************************************************
+   * Scale-out
+   *  - with SENSFLOW_MYSQL_URL and SENSFLOW_MQTT_URL both set, this server is
+   *    one instance among any number in front of the same database and broker
+   *    (docs/scale-out.md); each needs its own SENSFLOW_INSTANCE_ID;
+   *  - each instance renews a lease in the database; one silent for the lease
+   *    time is declared lost and its devices, commands and timers are taken
+   *    over by the others.
+   ******************************************************************************/
+
+  scaleOut: {
+    /** Seconds an instance may go without renewing its lease before the others
+     *  take over its work. SENSFLOW_INSTANCE_LEASE, default 5 (2 to 600). */
+    leaseMs: number;
   };
 
   /*******************************************************************************
@@ -359,6 +376,9 @@ export function loadSettings(env: Env = process.env, cwd = process.cwd()): Sensf
       mysqlUrl: databaseUrl(env, 'SENSFLOW_MYSQL_URL', ['mysql', 'mariadb']),
       influxUrl: databaseUrl(env, 'SENSFLOW_INFLUX_URL', ['http', 'https']),
       dynsec: dynsec(env, mqttUrl),
+    },
+    scaleOut: {
+      leaseMs: integer(env, 'SENSFLOW_INSTANCE_LEASE', 5, 2, 600) * 1000,
     },
     history: {
       spoolDir: spoolDir ? path.resolve(cwd, spoolDir) : path.join(home, 'history-spool'),

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { DeviceSecrets } from '../lib/registry/credentials';
 import { openStore } from '../lib/store/store';
 import { freePort, waitForPort } from '../test/support/net';
-import type { Device } from './eot-load';
+import type { Device } from './peers/eot-load';
 
 const { values } = parseArgs({
   options: {
@@ -194,11 +194,15 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const devices = await prepareStore(dir);
-  const load = await child('eot-load.ts');
+  const load = await child('peers/eot-load.ts');
   const results: Record<string, unknown> = {};
 
   // 1. EOT: login storm, idle memory, then routing between pairs.
-  const eot = await child('eot-server-proc.ts', ['eot', path.join(dir, 'bench.db'), SECRET], true);
+  const eot = await child(
+    'peers/eot-server-proc.ts',
+    ['eot', path.join(dir, 'bench.db'), SECRET],
+    true,
+  );
   const before = await eot.ask<Mem>({ cmd: 'mem' });
   const storm = await load.ask<{ ok: number; failed: number; perSecond: number; ms: number }>({
     cmd: 'eot-login',
@@ -225,7 +229,7 @@ async function main(): Promise<void> {
   await load.ask({ cmd: 'close-all' });
 
   // 2. aedes: idle MQTT connections.
-  const aedes = await child('eot-server-proc.ts', ['aedes'], true);
+  const aedes = await child('peers/eot-server-proc.ts', ['aedes'], true);
   const aedesBefore = await aedes.ask<Mem>({ cmd: 'mem' });
   const aedesIdle = await load.ask<{ ok: number }>({
     cmd: 'mqtt-idle',
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
   // Mosquitto routing the same bytes. All three stay connected and take turns
   // in short runs, in a rotating order, so a change of load on the shared
   // machine falls on all of them; the medians are compared.
-  const echo = await child('eot-server-proc.ts', ['echo'], true);
+  const echo = await child('peers/eot-server-proc.ts', ['echo'], true);
   const peers = [
     {
       name: 'eot',

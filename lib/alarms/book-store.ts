@@ -1,11 +1,18 @@
 // How alarms and transitions sit in the store, and the queries the API and
 // the alarm-control node ask (active, history, by device, customer, severity).
-import type { Kysely, Selectable } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { isDuplicateKey } from '../registry/errors';
 import type { Database } from '../store/schema';
 import type { Severity } from './format';
 import type { Alarm, AlarmState, Cause, AlarmEvent, Transition } from './lifecycle';
 import type { RuleAlarmsTable, RuleAlarmTransitionsTable } from './schema';
-import { upsertRows } from './upsert';
+
+/** The unique key of an open alarm of (rule, subject): a hash, short enough
+ *  for a MySQL unique index (migration 0600). */
+export function openKey(ruleId: string, subject: string): string {
+  return createHash('sha256').update(`${ruleId}\u0000${subject}`).digest('hex');
+}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -57,6 +64,7 @@ function rowOf(alarm: Alarm): RuleAlarmsTable & Record<string, unknown> {
     shelved_until: alarm.shelvedUntil,
     shelved_by: alarm.shelvedBy,
     version: alarm.version,
+    open_key: alarm.state === 'closed' ? null : openKey(alarm.ruleId, alarm.subject),
   };
 }
 
@@ -77,28 +85,45 @@ export function transitionFromRow(row: Selectable<RuleAlarmTransitionsTable>): T
 }
 
 /** Writes a batch of transitions, and each alarm as it is after the last of
- *  them, in one transaction (an alarm storm costs a few statements per alarm). */
+ *  them, in one transaction. An alarm is written only if the store still holds
+ *  the version its first transition here started from (a new alarm: only if
+ *  no other alarm of its rule and subject is open), so two instances never
+ *  both apply a transition; returns the ids of the alarms refused that way,
+ *  whose transitions are not written. */
 export async function writeTransitions(
   db: Kysely<Database>,
   batch: Array<{ alarm: Alarm; transition: Transition }>,
-): Promise<void> {
-  const latest = new Map<string, Alarm>();
-  for (const { alarm } of batch) latest.set(alarm.id, alarm);
-  const rows = batch.map(({ transition: t }) => ({
-    alarm_id: t.alarmId,
-    version: t.version,
-    at: t.at,
-    event: t.event,
-    from_state: t.from,
-    to_state: t.to,
-    severity: t.severity,
-    cause: t.cause,
-    actor: t.actor,
-    comment: t.comment,
-    value: t.value,
-  }));
+): Promise<Set<string>> {
+  const byAlarm = new Map<string, { from: number; created: boolean; latest: Alarm }>();
+  for (const { alarm, transition } of batch) {
+    const seen = byAlarm.get(alarm.id);
+    if (seen) seen.latest = alarm;
+    else
+      byAlarm.set(alarm.id, {
+        from: transition.version - 1,
+        created: transition.event === 'raise',
+        latest: alarm,
+      });
+  }
+  const refused = new Set<string>();
   await db.transaction().execute(async (trx) => {
-    await upsertRows(trx, 'rule_alarms', [...latest.values()].map(rowOf), ['id']);
+    for (const [id, { from, created, latest }] of byAlarm)
+      if (!(await writeAlarm(trx, latest, from, created))) refused.add(id);
+    const rows = batch
+      .filter(({ alarm }) => !refused.has(alarm.id))
+      .map(({ transition: t }) => ({
+        alarm_id: t.alarmId,
+        version: t.version,
+        at: t.at,
+        event: t.event,
+        from_state: t.from,
+        to_state: t.to,
+        severity: t.severity,
+        cause: t.cause,
+        actor: t.actor,
+        comment: t.comment,
+        value: t.value,
+      }));
     for (let i = 0; i < rows.length; i += 100) {
       await trx
         .insertInto('rule_alarm_transitions')
@@ -106,6 +131,92 @@ export async function writeTransitions(
         .execute();
     }
   });
+  return refused;
+}
+
+async function writeAlarm(
+  trx: Transaction<Database>,
+  alarm: Alarm,
+  fromVersion: number,
+  created: boolean,
+): Promise<boolean> {
+  if (created) {
+    try {
+      await trx.insertInto('rule_alarms').values(rowOf(alarm)).execute();
+      return true;
+    } catch (err) {
+      // Another instance holds an open alarm of this rule and subject.
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+  try {
+    const result = await trx
+      .updateTable('rule_alarms')
+      .set(rowOf(alarm))
+      .where('id', '=', alarm.id)
+      .where('version', '=', fromVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  } catch (err) {
+    // Coming back (re-raised) while another instance raised a new one.
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Alarms changed in the store since transition `afterSeq` (by anyone): their
+ *  ids and versions, and the last sequence number read. */
+export async function changedSince(
+  db: Kysely<Database>,
+  afterSeq: number,
+): Promise<{ changes: Array<{ id: string; version: number }>; lastSeq: number }> {
+  const rows = await db
+    .selectFrom('rule_alarm_transitions')
+    .select(['seq', 'alarm_id', 'version'])
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(1000)
+    .execute();
+  return {
+    changes: rows.map((r) => ({ id: r.alarm_id, version: Number(r.version) })),
+    lastSeq: rows.length > 0 ? Number(rows[rows.length - 1].seq) : afterSeq,
+  };
+}
+
+export async function lastTransitionSeq(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('rule_alarm_transitions')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+export async function loadAlarms(db: Kysely<Database>, ids: string[]): Promise<Alarm[]> {
+  const alarms: Alarm[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    const rows = await db
+      .selectFrom('rule_alarms')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 100))
+      .execute();
+    alarms.push(...rows.map(alarmFromRow));
+  }
+  return alarms;
+}
+
+/** The open alarm of (rule, subject) in the store, whoever raised it. */
+export async function loadOpen(
+  db: Kysely<Database>,
+  ruleId: string,
+  subject: string,
+): Promise<Alarm | null> {
+  const row = await db
+    .selectFrom('rule_alarms')
+    .selectAll()
+    .where('open_key', '=', openKey(ruleId, subject))
+    .executeTakeFirst();
+  return row ? alarmFromRow(row) : null;
 }
 
 export interface AlarmFilter {

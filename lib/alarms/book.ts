@@ -4,6 +4,11 @@
 // (alarm row and transition row in one transaction) and announced to
 // listeners (the alarm-rules and alarm-control nodes). Rule engines, the REST
 // API and the alarm-control node all act through the one book of a store.
+//
+// Shared by several instances (book-sync.ts), a transition is announced only
+// once the store took it: the store refuses a second open alarm of a rule and
+// subject, and a change to an alarm another instance changed first; the book
+// then reloads that alarm, and reads the others' changes as they come.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema';
@@ -11,12 +16,15 @@ import { Clock, systemClock, TimerHandle } from '../util/clock';
 import { Logger, silentLogger } from '../util/log';
 import {
   AlarmFilter,
+  lastTransitionSeq,
   loadAlarm,
   loadLive,
+  loadOpen,
   queryAlarms,
   queryTransitions,
   writeTransitions,
 } from './book-store';
+import { BookSync } from './book-sync';
 import { AlarmError } from './errors';
 import { Severity } from './format';
 import {
@@ -49,6 +57,17 @@ export interface Actor {
 export interface BookOptions {
   clock?: Clock;
   logger?: Logger;
+  /** One of several instances writes this store: announce transitions once
+   *  stored, and read the others' changes every `syncMs` (default 500). */
+  shared?: boolean;
+  syncMs?: number;
+}
+
+interface Settling {
+  promise: Promise<boolean>;
+  resolve(stored: boolean): void;
+  /** The alarm's generation when decided: a reload makes later decisions stale. */
+  generation: number;
 }
 
 export class AlarmBook {
@@ -62,15 +81,18 @@ export class AlarmBook {
   private readonly writes: WriteQueue<AlarmChange>;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly settling = new WeakMap<AlarmChange, Settling>();
+  private readonly generations = new Map<string, number>();
+  private sync?: BookSync;
 
   private constructor(
     private readonly db: Kysely<Database>,
-    options: BookOptions,
+    private readonly options: BookOptions,
   ) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.writes = new WriteQueue(
-      (batch) => writeTransitions(db, batch),
+      (batch) => this.write(batch),
       this.clock,
       this.logger,
       'alarms',
@@ -81,6 +103,7 @@ export class AlarmBook {
   /** Opens the book of a store: loads open alarms and re-arms shelve timers. */
   static async open(db: Kysely<Database>, options: BookOptions = {}): Promise<AlarmBook> {
     const book = new AlarmBook(db, options);
+    const since = options.shared ? await lastTransitionSeq(db) : 0;
     const { open, shelves } = await loadLive(db, book.clock.now());
     for (const alarm of open) {
       book.remember(alarm);
@@ -92,7 +115,25 @@ export class AlarmBook {
         book.shelves.set(alarm.ruleId, alarm.subject, { until, by: alarm.shelvedBy });
     }
     alarmMetrics.setActive(book.active);
+    if (options.shared) {
+      book.sync = new BookSync(db, since, book.clock, book.logger, options.syncMs ?? 500, (a) =>
+        book.replace(a.id, a, false),
+      );
+      book.sync.start((id, version) => (book.byId.get(id)?.version ?? 0) >= version);
+    }
     return book;
+  }
+
+  /** Resolves true once the transition is in the store; false when another
+   *  instance's change came first (then it was never announced). Without
+   *  other instances, true at once. */
+  confirmed(change: AlarmChange): Promise<boolean> {
+    return this.settling.get(change)?.promise ?? Promise.resolve(true);
+  }
+
+  /** Reads the changes other instances made, now (before acting on an alarm). */
+  async catchUp(): Promise<void> {
+    await this.sync?.poll();
   }
 
   /** Calls `listener` with every transition from now on; returns the unsubscribe. */
@@ -192,9 +233,19 @@ export class AlarmBook {
         by: alarm.shelvedBy,
       });
     }
+    if (this.options.shared) {
+      let resolve!: (stored: boolean) => void;
+      const promise = new Promise<boolean>((r) => (resolve = r));
+      this.settling.set(change, { promise, resolve, generation: this.generationOf(alarm.id) });
+    }
     this.writes.push(change);
     alarmMetrics.transitions.inc({ event: transition.event });
     alarmMetrics.setActive(this.active);
+    if (!this.options.shared) this.announce(change);
+    return change;
+  }
+
+  private announce(change: AlarmChange): void {
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -202,7 +253,77 @@ export class AlarmBook {
         this.logger.warn(`alarm listener failed: ${String(err)}`);
       }
     }
-    return change;
+  }
+
+  /** Writes a batch; shared, announces what the store took and reloads what it refused. */
+  private async write(batch: AlarmChange[]): Promise<void> {
+    if (!this.options.shared) {
+      const refused = await writeTransitions(this.db, batch);
+      if (refused.size > 0)
+        this.logger.warn(
+          `alarms changed in the store by someone else, not written: ${[...refused].join(', ')}`,
+        );
+      return;
+    }
+    // Decided before a reload of their alarm: never written.
+    const current = batch.filter(
+      (c) => this.settling.get(c)?.generation === this.generationOf(c.alarm.id),
+    );
+    const refused = await writeTransitions(this.db, current);
+    const written = new Set(current.filter((c) => !refused.has(c.alarm.id)));
+    // The store's version first, so a refused change's caller finds it in the book.
+    for (const id of refused) {
+      this.generations.set(id, this.generationOf(id) + 1);
+      await this.reload(current.find((c) => c.alarm.id === id)!.alarm);
+    }
+    for (const change of batch) {
+      const stored = written.has(change);
+      this.settling.get(change)?.resolve(stored);
+      if (!stored) continue;
+      this.sync?.wrote(change.alarm.id, change.transition.version);
+      this.announce(change);
+    }
+  }
+
+  private generationOf(id: string): number {
+    return this.generations.get(id) ?? 0;
+  }
+
+  /** After a refusal: the book takes the store's version of the alarm, and
+   *  the open alarm of its rule and subject (which may be another's). */
+  private async reload(alarm: Alarm): Promise<void> {
+    const stored = await loadAlarm(this.db, alarm.id);
+    const open = await loadOpen(this.db, alarm.ruleId, alarm.subject);
+    this.replace(alarm.id, stored, true);
+    if (open && open.id !== alarm.id) this.replace(open.id, open, true);
+    this.logger.debug(`alarm ${alarm.id}: changed by another instance first, reloaded`);
+  }
+
+  /** Puts the store's version of an alarm in memory (none: forgets it), if
+   *  newer than the book's or `force`d. Never announced: its instance did. */
+  private replace(id: string, fresh: Alarm | null, force: boolean): void {
+    const before = this.byId.get(id);
+    if (before && fresh && !force && fresh.version <= before.version) return;
+    if (before) {
+      this.forget(before);
+      this.count(before, -1);
+    }
+    if (fresh && fresh.state !== 'closed') {
+      const other = this.byKey.get(fresh.ruleId, fresh.subject);
+      if (other && other.id !== fresh.id) {
+        // Ours, refused: the store holds the other one.
+        this.forget(other);
+        this.count(other, -1);
+      }
+      this.remember(fresh);
+      this.count(fresh, +1);
+    } else if (fresh?.shelvedUntil && fresh.shelvedUntil > this.clock.now()) {
+      this.shelves.set(fresh.ruleId, fresh.subject, {
+        until: fresh.shelvedUntil,
+        by: fresh.shelvedBy,
+      });
+    }
+    alarmMetrics.setActive(this.active);
   }
 
   private remember(alarm: Alarm): void {
@@ -265,6 +386,7 @@ export class AlarmBook {
 
   /** Stops the timers and writes what is pending. */
   async close(): Promise<void> {
+    this.sync?.stop();
     for (const timer of this.shelveTimers.values()) this.clock.clearTimeout(timer);
     this.shelveTimers.clear();
     this.listeners.clear();

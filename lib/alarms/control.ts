@@ -2,7 +2,7 @@
 // the REST API: acknowledge, shelve, unshelve, clear, escalate, get, list.
 // One parser of requests, so the three speak the same language and refuse
 // the same bad input with the same message.
-import type { AlarmBook } from './book';
+import type { AlarmBook, AlarmChange } from './book';
 import type { AlarmFilter } from './book-store';
 import { AlarmError } from './errors';
 import { parseDuration, SEVERITIES, Severity } from './format';
@@ -111,20 +111,34 @@ export function parseRequest(input: Record<string, unknown>, action?: string): C
 export async function runControl(book: AlarmBook, request: ControlRequest): Promise<unknown> {
   const id = request.alarmId!;
   const how = { actor: request.actor, comment: request.comment };
+  // Another instance may have changed the alarm a moment ago.
+  await book.catchUp();
+  let change: AlarmChange;
   switch (request.action) {
     case 'list':
       return book.list(request.filter);
     case 'get':
       return { alarm: await book.get(id), transitions: await book.transitions(id) };
     case 'acknowledge':
-      return book.acknowledge(id, how).alarm;
+      change = book.acknowledge(id, how);
+      break;
     case 'shelve':
-      return book.shelve(id, request.duration as number, how).alarm;
+      change = book.shelve(id, request.duration as number, how);
+      break;
     case 'unshelve':
-      return book.unshelve(id, how).alarm;
+      change = book.unshelve(id, how);
+      break;
     case 'clear':
-      return book.clear(id, how).alarm;
+      change = book.clear(id, how);
+      break;
     case 'escalate':
-      return book.escalate(id, request.severity!, how).alarm;
+      change = book.escalate(id, request.severity!, how);
+      break;
   }
+  if (!(await book.confirmed(change)))
+    throw new AlarmError(
+      'conflict',
+      `alarm ${id} was changed by another server meanwhile: try again`,
+    );
+  return change.alarm;
 }

@@ -259,6 +259,8 @@ export class AlarmEngine {
     const snapshot = { location: facts.location };
     this.actions = this.actions
       .then(async () => {
+        // Shared with other instances: only the one whose transition was stored acts.
+        if (!(await this.options.book.confirmed(change))) return;
         const outcomes = await commandsFor(rule.actions, on, change.alarm, snapshot, this.registry);
         for (const outcome of outcomes) {
           if ('refused' in outcome) {

@@ -27,6 +27,9 @@ export interface RuleAlarmsTable {
   shelved_until: number | null;
   shelved_by: string | null;
   version: number;
+  /** While open: a hash of (rule, subject), unique, so only one open alarm per key
+   *  can exist whatever instance writes it (migration 0600); null once closed. */
+  open_key: string | null;
 }
 
 export interface RuleAlarmTransitionsTable {

@@ -4,6 +4,9 @@
 // a client. Disabled devices are disabled clients, reset ones have none, and
 // Mosquitto cuts off a client it deletes or disables, so changes apply at
 // once without a restart. Only clients marked as Sensflow's are touched.
+// Several instances share the response topic: each names its requests with a
+// prefix of its own, and only the leading one follows the registry's changes.
+import { randomBytes } from 'node:crypto';
 import mqtt, { MqttClient } from 'mqtt';
 import { redactUrl } from '../config/parse';
 import type { DeviceRecord, Registry } from '../registry/registry';
@@ -24,6 +27,9 @@ export interface DynsecOptions {
   /** Logins never touched (the admin's, the service's). */
   reserved?: string[];
   timeoutMs?: number;
+  /** With several instances: whether this one keeps Mosquitto in step now
+   *  (the others only hand out passwords they issue themselves). */
+  leads?: () => boolean;
 }
 
 interface Response {
@@ -46,6 +52,8 @@ export class DynsecSync {
   private readonly client: MqttClient;
   private readonly waiting = new Map<string, (r: Response) => void>();
   private next = 0;
+  /** Every instance sees every response: ours carry this prefix. */
+  private readonly prefix = `sf-${randomBytes(4).toString('hex')}-`;
   /** Work runs one item at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private unwatch?: () => void;
@@ -68,19 +76,28 @@ export class DynsecSync {
       this.client.subscribe(RESPONSE, (err) => {
         if (err) return options.logger.warn(`dynsec: cannot subscribe: ${errorMessage(err)}`);
         // After every (re)connection, catch up with what changed meanwhile.
-        this.enqueue(() => this.reconcileAll());
+        this.reconcile();
       });
     });
     this.client.on('error', (err) =>
       options.logger.warn(`dynsec ${redactUrl(url)}: ${errorMessage(err)}`),
     );
-    this.unwatch = options.registry.watch((change) =>
-      this.enqueue(() => this.syncDevice(change.deviceId)),
-    );
+    this.unwatch = options.registry.watch((change) => {
+      if (this.leading) this.enqueue(() => this.syncDevice(change.deviceId));
+    });
   }
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  private get leading(): boolean {
+    return this.options.leads?.() ?? true;
+  }
+
+  /** Brings Mosquitto in step with the whole registry (when leading). */
+  reconcile(): void {
+    if (this.leading && this.client.connected) this.enqueue(() => this.reconcileAll());
   }
 
   /** Resolves once the first full reconciliation is done (tests, start-up). */
@@ -262,7 +279,7 @@ export class DynsecSync {
   /** Sends one command and waits for its answer; an error answer throws
    *  unless `tolerate` (e.g. "not found" when probing). */
   private command(body: Record<string, unknown>, tolerate = false): Promise<Response> {
-    const correlationData = `sf-${++this.next}`;
+    const correlationData = `${this.prefix}${++this.next}`;
     return new Promise<Response>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(correlationData);

@@ -8,13 +8,20 @@ import type { Frame } from '../eot/codec';
 import { CommandTransport, OrderRefused, OutgoingOrder } from './transport';
 import type { CommandTarget, EotTarget, Incoming } from './types';
 
-/** What the transport needs of the EOT server. */
+type FrameEvent = 'frame' | 'peer-frame';
+type ExpiredEvent = 'expired' | 'peer-expired';
+
+/** What the transport needs of the EOT server. ACKs and expired orders come
+ *  from this instance's devices ('frame', 'expired') and, with several
+ *  instances, from the others' ('peer-frame', 'peer-expired'). */
 export interface EotLink {
   send(frame: OutboundFrame): Promise<SendResult>;
-  on(event: 'frame', listener: (frame: DeviceFrame) => void): unknown;
-  on(event: 'expired', listener: (info: { frame: Frame; customer: string }) => void): unknown;
-  off(event: 'frame', listener: (frame: DeviceFrame) => void): unknown;
-  off(event: 'expired', listener: (info: { frame: Frame; customer: string }) => void): unknown;
+  /** Whether the same frame already waits in the offline queue. */
+  isQueued?(frame: OutboundFrame): Promise<boolean>;
+  on(event: FrameEvent, listener: (frame: DeviceFrame) => void): unknown;
+  on(event: ExpiredEvent, listener: (info: { frame: Frame; customer: string }) => void): unknown;
+  off(event: FrameEvent, listener: (frame: DeviceFrame) => void): unknown;
+  off(event: ExpiredEvent, listener: (info: { frame: Frame; customer: string }) => void): unknown;
 }
 
 export class EotCommandTransport implements CommandTransport {
@@ -39,13 +46,20 @@ export class EotCommandTransport implements CommandTransport {
   async send(order: OutgoingOrder): Promise<void> {
     const target = eotOnly(order.target);
     if (this.queued.has(order.commandId)) return; // still waiting for the device
+    const frame = {
+      destination: target.deviceId,
+      type: 'WRITE',
+      fields: [target.actuator, String(order.order)],
+    };
+    // Queued by an instance that was lost, whose command this one took over:
+    // the store still holds it, and it must not wait there twice.
+    if (await this.server.isQueued?.(frame)) {
+      this.queued.set(order.commandId, target.deviceId);
+      return;
+    }
     let result: SendResult;
     try {
-      result = await this.server.send({
-        destination: target.deviceId,
-        type: 'WRITE',
-        fields: [target.actuator, String(order.order)],
-      });
+      result = await this.server.send(frame);
     } catch (err) {
       // Unknown device, another customer, a bad field: sending again won't help.
       if (err instanceof SendError) throw new OrderRefused(err.message);
@@ -82,11 +96,11 @@ export class EotCommandTransport implements CommandTransport {
         echo: { unitId: eot.deviceId, status: 'expired in the offline queue', rejected: true },
       });
     };
-    this.server.on('frame', onFrame);
-    this.server.on('expired', onExpired);
+    for (const event of ['frame', 'peer-frame'] as const) this.server.on(event, onFrame);
+    for (const event of ['expired', 'peer-expired'] as const) this.server.on(event, onExpired);
     return () => {
-      this.server.off('frame', onFrame);
-      this.server.off('expired', onExpired);
+      for (const event of ['frame', 'peer-frame'] as const) this.server.off(event, onFrame);
+      for (const event of ['expired', 'peer-expired'] as const) this.server.off(event, onExpired);
     };
   }
 

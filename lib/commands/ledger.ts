@@ -86,7 +86,7 @@ export class CommandLedger {
 
   /** Records one more send; false when the command is no longer open. */
   async markSent(record: CommandRecord): Promise<boolean> {
-    return this.updateOpen(record.id, {
+    return this.updateOpen(record, {
       state: 'sent',
       attempts: record.attempts,
       first_sent_at: record.firstSentAt,
@@ -96,17 +96,30 @@ export class CommandLedger {
 
   /** Records the units' answers so far; false when the command is no longer open. */
   async saveReplies(record: CommandRecord): Promise<boolean> {
-    return this.updateOpen(record.id, { replies: JSON.stringify(record.replies) });
+    return this.updateOpen(record, { replies: JSON.stringify(record.replies) });
   }
 
   /** Moves an open command to its final state; false when it was already final. */
   async finish(record: CommandRecord): Promise<boolean> {
-    return this.updateOpen(record.id, {
+    return this.updateOpen(record, {
       state: record.state,
       replies: JSON.stringify(record.replies),
       finished_at: record.finishedAt,
       detail: record.detail,
     });
+  }
+
+  /** Makes `to` the owner of every open command of `from` (an owner on a lost
+   *  instance); returns how many. One statement: of two instances taking over
+   *  at once, one gets them all. */
+  async adopt(from: string, to: string): Promise<number> {
+    const result = await this.db
+      .updateTable('sensflow_commands')
+      .set({ owner: to })
+      .where('owner', '=', from)
+      .where('state', 'in', OPEN)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Expires every open command of an owner that is gone for good. */
@@ -120,11 +133,15 @@ export class CommandLedger {
     return Number(result.numUpdatedRows);
   }
 
-  private async updateOpen(id: string, values: Partial<CommandsTable>): Promise<boolean> {
+  private async updateOpen(
+    record: Pick<CommandRecord, 'id' | 'owner'>,
+    values: Partial<CommandsTable>,
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('sensflow_commands')
       .set(values)
-      .where('id', '=', id)
+      .where('id', '=', record.id)
+      .where('owner', '=', record.owner)
       .where('state', 'in', OPEN)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;

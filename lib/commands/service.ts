@@ -145,6 +145,21 @@ export class CommandService<C = unknown> {
     await this.listeners.closeAll();
   }
 
+  /** Takes over the open commands of `from` (the same node on a lost
+   *  instance) and runs them as if resumed after a restart; returns how many. */
+  async adopt(from: string): Promise<number> {
+    if (this.closed || from === this.deps.owner) return 0;
+    const n = await this.deps.ledger.adopt(from, this.deps.owner);
+    if (n === 0) return 0;
+    this.logger.info(`took over ${n} open command(s) of ${from}`);
+    for (const record of await this.deps.ledger.open(this.deps.owner)) {
+      if (this.active.has(record.id)) continue;
+      const a = this.activate(record);
+      this.run(a, () => this.resume(a));
+    }
+    return n;
+  }
+
   /** Ends the owner's open commands for good (its node was removed). */
   async abandon(): Promise<number> {
     return this.deps.ledger.abandon(this.deps.owner, this.clock.now(), 'the node was removed');

@@ -29,6 +29,8 @@ export class Connection {
   id?: string;
   customerId?: string;
   deviceType?: string;
+  /** Random per login: with several instances, a takeover or a close names the session it means. */
+  session?: string;
   readonly connectedAt: number;
   lastActivity: number;
   /** Last time the registry was told this device is alive. */

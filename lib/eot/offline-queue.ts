@@ -3,9 +3,10 @@
 // acknowledged `ACK|queued` only once its row is committed, so a restart loses
 // nothing that was acknowledged; a row is deleted only after its delivery was
 // written to the socket, so delivery is at least once.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema';
 import type { Frame } from './codec';
+import type { EotQueueTable } from './schema';
 
 export interface QueuedFrame {
   seq: number;
@@ -70,6 +71,33 @@ export class OfflineQueue {
     return rows.map(toQueued);
   }
 
+  /** Deletes rows one by one; returns those this call deleted (another
+   *  instance sweeping at the same moment gets the others). */
+  async claim(seqs: number[]): Promise<Set<number>> {
+    const mine = new Set<number>();
+    for (const seq of seqs) {
+      const result = await this.db
+        .deleteFrom('eot_queue')
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 1) mine.add(seq);
+    }
+    return mine;
+  }
+
+  /** Whether the very same frame already waits for its destination (an order sent again). */
+  async holds(frame: Frame): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('eot_queue')
+      .select('seq')
+      .where('destination', '=', frame.destination)
+      .where('origin', '=', frame.origin)
+      .where('type', '=', frame.type)
+      .where('fields', '=', JSON.stringify(frame.fields))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async remove(seqs: number[]): Promise<void> {
     if (seqs.length === 0) return;
     await this.db.deleteFrom('eot_queue').where('seq', 'in', seqs).execute();
@@ -84,16 +112,7 @@ export class OfflineQueue {
   }
 }
 
-function toQueued(row: {
-  seq: number;
-  customer_id: string;
-  destination: string;
-  origin: string;
-  type: string;
-  fields: string;
-  created_at: number;
-  expires_at: number;
-}): QueuedFrame {
+function toQueued(row: Selectable<EotQueueTable>): QueuedFrame {
   return {
     seq: Number(row.seq),
     customerId: row.customer_id,

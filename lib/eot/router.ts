@@ -2,7 +2,9 @@
 // then delivered to a device of the same customer, to all of them for `*`,
 // kept in the offline queue, stored (EVENT, ALARM), fanned out to subscribers,
 // and handed to the flows. Frames to online devices are forwarded as received,
-// byte for byte, without touching the store.
+// byte for byte, without touching the store. With several instances
+// (cluster-link.ts), a device logged in elsewhere is reached over the bus,
+// after the customer check made here.
 import type { DeviceDirectory } from '../registry/directory';
 import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
@@ -15,11 +17,14 @@ import {
   ROUTED_TYPES,
   SERVER,
 } from './constants';
+import type { EotCluster, LocalSide, RemoteDevice } from './cluster-link';
 import type { Connection } from './connection';
 import type { DeviceLog, DeviceReport } from './device-log';
-import { countDropped, countFrameIn, queueDepth } from './metrics';
+import { countDropped, countFrameIn } from './metrics';
 import type { OfflineQueue } from './offline-queue';
 import type { ResolvedOptions } from './options';
+import { QueueDelivery } from './queue-delivery';
+import { remoteSide } from './remote-side';
 import { parseCondition, Subscriptions } from './subscriptions';
 
 /** A frame from a device, as flows see it. */
@@ -50,10 +55,13 @@ export interface RouterSink {
   report(kind: 'event' | 'alarm', report: DeviceReport): void;
   /** A queued frame from the flows expired undelivered. */
   expired(frame: Frame, customer: string): void;
+  /** An ACK or an expired order relayed by another instance (for actuator commands). */
+  peer(kind: 'frame' | 'expired', frame: Frame, customer: string): void;
   wantsFrames(): boolean;
 }
 
 const MAX_NAME_BYTES = 255;
+const NONE: ReadonlySet<Connection> = new Set();
 /** A device's last sign of life is written at login and then at most this often: the
  *  write costs the store a row update, and outdated thresholds are minutes long. */
 const MARK_SEEN_EVERY_MS = 30_000;
@@ -62,18 +70,31 @@ export class Router {
   readonly online = new Map<string, Connection>();
   private readonly byCustomer = new Map<string, Set<Connection>>();
   readonly subscriptions = new Subscriptions();
-  /** Destinations with a queue insert in flight: MSG and WRITE for them queue behind it. */
-  private readonly queueing = new Map<string, number>();
+  private readonly delivery: QueueDelivery;
+  /** Set when this server is one of several instances. */
+  cluster?: EotCluster;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly directory: DeviceDirectory,
-    private readonly queue: OfflineQueue,
+    queue: OfflineQueue,
     private readonly log: DeviceLog,
     private readonly sink: RouterSink,
     private readonly clock: Clock,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.delivery = new QueueDelivery({
+      options,
+      queue,
+      online: this.online,
+      clock,
+      codec: () => this.codec(),
+      reply: (conn, type, fields) => this.reply(conn, type, fields),
+      expired: (frame, customer) => sink.expired(frame, customer),
+      cluster: () => this.cluster,
+      logger,
+    });
+  }
 
   register(conn: Connection): void {
     this.online.set(conn.id!, conn);
@@ -89,12 +110,17 @@ export class Router {
     const peers = this.byCustomer.get(conn.customerId!);
     peers?.delete(conn);
     if (peers?.size === 0) this.byCustomer.delete(conn.customerId!);
-    this.subscriptions.removeAll(conn.customerId!, conn.id);
+    if (this.subscriptions.removeAll(conn.customerId!, conn.id)) this.cluster?.interestChanged();
     return true;
   }
 
   devicesOnline(customer: string): string[] {
     return [...(this.byCustomer.get(customer) ?? [])].map((c) => c.id!);
+  }
+
+  /** The logged-in devices of a customer here. */
+  peersOf(customer: string): ReadonlySet<Connection> {
+    return this.byCustomer.get(customer) ?? NONE;
   }
 
   /** Handles one frame (EOT included) from a logged-in device. */
@@ -139,19 +165,58 @@ export class Router {
       for (const peer of this.byCustomer.get(customer) ?? []) {
         if (peer !== conn) this.deliver(peer, raw, frame.type);
       }
+      this.cluster?.broadcast(customer, conn.id!, raw, frame.type);
       this.toFlows(conn, frame);
       return;
     }
     const target = this.online.get(frame.destination);
     if (target) {
       if (target.customerId !== customer) return this.forbidden(conn, frame);
-      if (QUEUED_TYPES.has(frame.type) && this.queueing.has(frame.destination))
+      if (QUEUED_TYPES.has(frame.type) && this.delivery.isQueueing(frame.destination))
         return this.enqueue(conn, frame);
       this.deliver(target, raw, frame.type);
       this.toFlows(conn, frame);
       return;
     }
-    return this.routeOffline(conn, frame, raw);
+    if (!this.cluster) return this.routeOffline(conn, frame, raw);
+    let where;
+    try {
+      where = this.cluster.locate(frame.destination);
+    } catch (err) {
+      return this.lookupFailed(conn, frame, err);
+    }
+    if (where instanceof Promise)
+      return where.then(
+        (w) => this.routeRemote(conn, frame, raw, w),
+        (err: unknown) => this.lookupFailed(conn, frame, err),
+      );
+    return this.routeRemote(conn, frame, raw, where);
+  }
+
+  /** To a device on another instance, when it is on one; else as offline. */
+  private routeRemote(
+    conn: Connection,
+    frame: Frame,
+    raw: Buffer,
+    where: RemoteDevice | null,
+  ): void | Promise<void> {
+    if (!where || this.online.has(frame.destination)) return this.routeOffline(conn, frame, raw);
+    if (where.customerId !== conn.customerId) return this.forbidden(conn, frame);
+    const sent = this.cluster!.forward(where, {
+      to: frame.destination,
+      from: conn.id!,
+      customer: conn.customerId!,
+      type: frame.type,
+      raw,
+    });
+    if (!sent)
+      return this.refuse(conn, 'OFFLINE', `${frame.destination} cannot be reached now`, 'bus_full');
+    this.toFlows(conn, frame);
+  }
+
+  private lookupFailed(conn: Connection, frame: Frame, err: unknown): void {
+    this.logger?.error(`EOT routing to ${frame.destination}: ${errorMessage(err)}`);
+    this.refuse(conn, 'OFFLINE', 'the registry cannot be reached', 'store_error');
   }
 
   private async routeOffline(conn: Connection, frame: Frame, raw: Buffer): Promise<void> {
@@ -165,7 +230,7 @@ export class Router {
     if (!device) return this.refuse(conn, 'UNKNOWN_DESTINATION', `no device ${frame.destination}`);
     if (device.customerId !== conn.customerId) return this.forbidden(conn, frame);
     const target = this.online.get(frame.destination);
-    if (target && !(QUEUED_TYPES.has(frame.type) && this.queueing.has(frame.destination))) {
+    if (target && !(QUEUED_TYPES.has(frame.type) && this.delivery.isQueueing(frame.destination))) {
       // It logged in while the registry answered.
       this.deliver(target, raw, frame.type);
       this.toFlows(conn, frame);
@@ -177,87 +242,20 @@ export class Router {
   }
 
   private async enqueue(conn: Connection, frame: Frame): Promise<void> {
-    const destination = frame.destination;
-    this.queueing.set(destination, (this.queueing.get(destination) ?? 0) + 1);
-    try {
-      const max = this.options.queueMaxPerDevice;
-      if (max > 0 && (await this.queue.countFor(destination)) >= max)
-        return this.refuse(conn, 'OFFLINE', `the queue of ${destination} is full`, 'queue_full');
-      await this.queue.add(conn.customerId!, frame, this.clock.now(), this.options.queueTtlMs);
-      queueDepth.inc();
-      this.reply(conn, 'ACK', ['queued', destination]);
-      this.toFlows(conn, frame);
-    } catch (err) {
-      this.logger?.error(`EOT queue for ${destination}: ${errorMessage(err)}`);
-      this.refuse(conn, 'OFFLINE', `${destination} is offline and the queue failed`, 'store_error');
-    } finally {
-      this.queued(destination);
-    }
+    const kept = await this.delivery.keep(frame, conn.customerId!);
+    if (!kept.ok) return this.refuse(conn, 'OFFLINE', kept.text, kept.reason);
+    this.reply(conn, 'ACK', ['queued', frame.destination]);
+    this.toFlows(conn, frame);
   }
 
-  private queued(destination: string): void {
-    const left = (this.queueing.get(destination) ?? 1) - 1;
-    if (left > 0) this.queueing.set(destination, left);
-    else this.queueing.delete(destination);
-    // The device may have logged in while the row was written.
-    const target = this.online.get(destination);
-    if (target) void this.drain(target);
-  }
-
-  /** Delivers what waits in the queue for a device that just logged in, then what arrived meanwhile. */
-  async drain(conn: Connection): Promise<void> {
-    if (conn.closed) return;
-    if (conn.drainRunning) {
-      conn.drainAgain = true;
-      return;
-    }
-    conn.drainRunning = true;
-    conn.draining = true;
-    try {
-      do {
-        conn.drainAgain = false;
-        for (;;) {
-          const batch = await this.queue.next(conn.id!, this.clock.now());
-          if (batch.length === 0 || conn.closed) break;
-          let last: Promise<boolean> = Promise.resolve(true);
-          for (const item of batch) {
-            let bytes: Buffer;
-            try {
-              bytes = encode(item.frame, this.codec());
-            } catch {
-              countDropped('bad_frame'); // kept under another separator or size limit
-              continue;
-            }
-            // A long queue goes out as fast as the device reads it, not faster.
-            if (!(await conn.whenWritable())) return;
-            last = conn.writeAndWait(bytes, item.frame.type);
-          }
-          // Removed only once written: a connection lost meanwhile gets them again.
-          if (!(await last)) return;
-          await this.queue.remove(batch.map((b) => b.seq));
-          queueDepth.dec(batch.length);
-        }
-      } while (conn.drainAgain && !conn.closed);
-    } catch (err) {
-      this.logger?.error(`EOT queue delivery to ${conn.id}: ${errorMessage(err)}`);
-    } finally {
-      conn.drainRunning = false;
-      if (!conn.closed) conn.release();
-    }
+  /** Delivers what waits in the queue for a device that just logged in. */
+  drain(conn: Connection): Promise<void> {
+    return this.delivery.drain(conn);
   }
 
   /** Reports and removes queued frames whose time to live ended. */
-  async expire(): Promise<void> {
-    const expired = await this.queue.expired(this.clock.now());
-    for (const { frame, customerId } of expired) {
-      countDropped('expired');
-      const origin = this.online.get(frame.origin);
-      if (origin && origin.customerId === customerId)
-        this.reply(origin, 'ERROR', ['OFFLINE', `${frame.type} to ${frame.destination} expired`]);
-      if (frame.origin === SERVER) this.sink.expired(frame, customerId);
-    }
-    await this.queue.remove(expired.map((e) => e.seq));
-    queueDepth.set(await this.queue.depth());
+  expire(): Promise<void> {
+    return this.delivery.expire();
   }
 
   // ------------------------------------------------------------ to the server
@@ -273,8 +271,10 @@ export class Router {
         return this.refuse(conn, 'BAD_FRAME', errorMessage(err));
       }
       this.subscriptions.subscribe(customer, conn.id!, name, condition);
+      this.cluster?.interestChanged();
     } else if (frame.type === 'UNSUB') {
       this.subscriptions.unsubscribe(customer, conn.id!, name);
+      this.cluster?.interestChanged();
     } else {
       if (Buffer.byteLength(name) > MAX_NAME_BYTES)
         return this.refuse(conn, 'BAD_FRAME', `name longer than ${MAX_NAME_BYTES} bytes`);
@@ -293,25 +293,31 @@ export class Router {
         this.logger?.error(`EOT ${frame.type} of ${conn.id} not stored: ${errorMessage(err)}`);
       }
       if (kind === 'alarm') {
-        for (const subscriber of this.subscriptions.alarmSubscribers(customer, name))
-          this.forward(conn, subscriber, frame);
+        this.fanOut(customer, frame);
+        this.cluster?.alarm(customer, frame);
       }
     }
     this.toFlows(conn, frame);
   }
 
-  private crossings(conn: Connection, frame: Frame): void {
+  /** An ALARM (from a device here or on another instance) to the subscribers here. */
+  fanOut(customer: string, frame: Frame): void {
+    for (const subscriber of this.subscriptions.alarmSubscribers(customer, frame.fields[0]))
+      this.forward(customer, subscriber, frame);
+  }
+
+  /** A READING (from here or another instance) to the subscribers here whose condition it crosses into. */
+  crossings(customer: string, frame: Frame): void {
     const [sensor, value] = frame.fields;
-    const customer = conn.customerId!;
-    for (const subscriber of this.subscriptions.crossings(customer, conn.id!, sensor, value)) {
-      if (subscriber !== frame.destination) this.forward(conn, subscriber, frame);
+    for (const subscriber of this.subscriptions.crossings(customer, frame.origin, sensor, value)) {
+      if (subscriber !== frame.destination) this.forward(customer, subscriber, frame);
     }
   }
 
   /** Sends a copy of a device's frame to one subscriber of its customer. */
-  private forward(conn: Connection, subscriber: string, frame: Frame): void {
+  private forward(customer: string, subscriber: string, frame: Frame): void {
     const target = this.online.get(subscriber);
-    if (!target || target.customerId !== conn.customerId) return;
+    if (!target || target.customerId !== customer) return;
     try {
       const bytes = encode({ ...frame, destination: subscriber }, this.codec());
       this.deliver(target, bytes, frame.type);
@@ -343,13 +349,23 @@ export class Router {
         this.deliver(peer, bytes, frame.type);
         count++;
       }
+      this.cluster?.broadcast(out.customer, frame.origin, bytes, frame.type);
       return { status: 'delivered', count };
     }
     const target = this.online.get(frame.destination);
-    if (target && (!QUEUED_TYPES.has(frame.type) || !this.queueing.has(frame.destination))) {
+    if (target && (!QUEUED_TYPES.has(frame.type) || !this.delivery.isQueueing(frame.destination))) {
       if (out.customer && target.customerId !== out.customer)
         throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
       this.deliver(target, bytes, frame.type);
+      return { status: 'delivered', count: 1 };
+    }
+    const where = target ? null : await this.cluster?.locate(frame.destination);
+    if (where) {
+      if (out.customer && where.customerId !== out.customer)
+        throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
+      const to = { to: frame.destination, from: frame.origin, customer: where.customerId };
+      if (!this.cluster!.forward(where, { ...to, type: frame.type, raw: bytes }))
+        throw new SendError(`device ${frame.destination} cannot be reached now`);
       return { status: 'delivered', count: 1 };
     }
     const device = await this.directory.findDevice(frame.destination);
@@ -358,27 +374,39 @@ export class Router {
       throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
     if (!QUEUED_TYPES.has(frame.type))
       throw new SendError(`device ${frame.destination} is offline`);
-    this.queueing.set(frame.destination, (this.queueing.get(frame.destination) ?? 0) + 1);
-    try {
-      await this.queue.add(device.customerId, frame, this.clock.now(), this.options.queueTtlMs);
-      queueDepth.inc();
-    } finally {
-      this.queued(frame.destination);
-    }
+    const kept = await this.delivery.keep(frame, device.customerId);
+    if (!kept.ok) throw new SendError(kept.text);
     return { status: 'queued' };
+  }
+
+  /** This router as the cluster link sees it (remote-side.ts). */
+  localSide(): LocalSide {
+    return remoteSide(this, {
+      options: this.options,
+      directory: this.directory,
+      keep: (frame, customer) => this.delivery.keep(frame, customer),
+      peerEvent: (kind, frame, customer) => this.sink.peer(kind, frame, customer),
+    });
   }
 
   // ------------------------------------------------------------ helpers
 
-  private deliver(target: Connection, raw: Buffer, type: string): void {
+  deliver(target: Connection, raw: Buffer, type: string): void {
     if (target.draining) target.hold(raw, type);
     else target.write(raw, type);
   }
 
   /** A frame was accepted: subscribers of a crossed condition and the flows get it. */
   private toFlows(conn: Connection, frame: Frame): void {
-    if (frame.type === 'READING') this.crossings(conn, frame);
-    if (this.sink.wantsFrames()) this.sink.frame({ ...frame, customer: conn.customerId! });
+    const customer = conn.customerId!;
+    if (frame.type === 'READING') {
+      this.crossings(customer, frame);
+      this.cluster?.reading(customer, frame);
+    } else if (frame.type === 'ACK' && frame.destination === SERVER) {
+      // The actuator command waiting for it may live on another instance.
+      this.cluster?.relay('frame', frame, customer);
+    }
+    if (this.sink.wantsFrames()) this.sink.frame({ ...frame, customer });
   }
 
   private forbidden(conn: Connection, frame: Frame): void {
@@ -391,7 +419,7 @@ export class Router {
     this.reply(conn, 'ERROR', [code, text]);
   }
 
-  private reply(conn: Connection, type: string, fields: string[]): void {
+  reply(conn: Connection, type: string, fields: string[]): void {
     const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type, fields };
     let bytes: Buffer;
     try {
@@ -403,7 +431,7 @@ export class Router {
     conn.write(bytes, type);
   }
 
-  private codec() {
+  codec() {
     return { separator: this.options.separator, maxFrameBytes: this.options.maxFrameBytes };
   }
 }

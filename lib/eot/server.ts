@@ -2,11 +2,14 @@
 // thousands of devices. It greets each connection with HELLO, logs the device
 // in (Authenticator), closes whoever is too slow to log in, idle, flooding or
 // not reading, cuts a device off when the registry disables or removes it, and
-// hands logged-in traffic to the Router. Flows listen to its events.
+// hands logged-in traffic to the Router. Flows listen to its events. As one
+// of several instances it records where each device is (presence) and
+// reaches devices logged in elsewhere over the bus (cluster-link.ts).
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Kysely } from 'kysely';
+import type { ClusterView } from '../cluster/cluster';
 import type { DeviceChange, DeviceDirectory } from '../registry/directory';
 import type { Database } from '../store/schema';
 import { Clock, systemClock, TimerHandle } from '../util/clock';
@@ -15,6 +18,7 @@ import { LoginProof, newNonce, proofFromFrame } from './auth';
 import { Authenticator } from './authenticator';
 import { decodeBody, encode, Frame, FrameError } from './codec';
 import { BROADCAST, ErrorCode, PROTOCOL_VERSION, SERVER } from './constants';
+import { EotCluster } from './cluster-link';
 import { Connection, ConnectionHost } from './connection';
 import { DeviceLog, DeviceReport } from './device-log';
 import {
@@ -28,6 +32,8 @@ import {
 } from './metrics';
 import { OfflineQueue } from './offline-queue';
 import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
+import { listen, normalizeAddress, portOf } from './listening';
+import { PresenceTable } from './presence';
 import { DeviceFrame, OutboundFrame, Router, SendResult } from './router';
 
 export type { DeviceFrame, OutboundFrame, SendResult } from './router';
@@ -39,6 +45,9 @@ export interface EotServerDeps {
   db: Kysely<Database>;
   clock?: Clock;
   logger?: Logger;
+  /** With several instances on one store and broker: the cluster, and this
+   *  server's id in it (the same on every instance). */
+  cluster?: { view: ClusterView; serverId: string };
 }
 
 export interface LoginInfo {
@@ -58,6 +67,10 @@ export interface EotServerEvents {
   logout: [{ id: string; customer: string; reason: string }];
   /** A queued frame from the flows expired undelivered. */
   expired: [{ frame: Frame; customer: string }];
+  /** An ACK to SERVER from a device on another instance (for actuator commands here). */
+  'peer-frame': [DeviceFrame];
+  /** A queued order from the flows that expired, reported by another instance. */
+  'peer-expired': [{ frame: Frame; customer: string }];
 }
 
 const CUT_OFF: ReadonlySet<DeviceChange['kind']> = new Set(['disabled', 'removed', 'credentials']);
@@ -112,6 +125,10 @@ export class EotServer extends EventEmitter<EotServerEvents> {
         frame: (f) => this.emit('frame', f),
         report: (kind, r) => this.emit(kind, r),
         expired: (frame, customer) => this.emit('expired', { frame, customer }),
+        peer: (kind, frame, customer) =>
+          kind === 'frame'
+            ? this.emit('peer-frame', { ...frame, customer })
+            : this.emit('peer-expired', { frame, customer }),
         wantsFrames: () => this.listenerCount('frame') > 0,
       },
       this.clock,
@@ -131,6 +148,18 @@ export class EotServer extends EventEmitter<EotServerEvents> {
   async start(): Promise<{ port?: number; tlsPort?: number }> {
     const o = this.options;
     this.unwatch = this.deps.directory.watch((change) => this.onRegistryChange(change));
+    if (this.deps.cluster) {
+      this.router.cluster = new EotCluster(
+        {
+          cluster: this.deps.cluster.view,
+          serverId: this.deps.cluster.serverId,
+          presence: new PresenceTable(this.deps.db),
+          clock: this.clock,
+          logger: this.logger,
+        },
+        this.router.localSide(),
+      );
+    }
     queueDepth.set(await this.queue.depth());
     try {
       if (o.port !== undefined) {
@@ -165,6 +194,7 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     this.clock.clearTimeout(this.queueTimer);
     this.unwatch?.();
     this.unwatch = undefined;
+    this.router.cluster?.stop();
     const closing = [this.tcp, this.tlsServer].map(
       (s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve())),
     );
@@ -188,6 +218,16 @@ export class EotServer extends EventEmitter<EotServerEvents> {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Whether the very same frame already waits in the offline queue (an order sent again). */
+  isQueued(frame: OutboundFrame): Promise<boolean> {
+    return this.queue.holds({
+      origin: frame.origin ?? SERVER,
+      destination: frame.destination,
+      type: frame.type,
+      fields: frame.fields,
+    });
   }
 
   /** Sends a frame from the flows; throws a SendError for an unknown device,
@@ -286,6 +326,8 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     conn.state = 'online';
     conn.draining = true; // live frames wait until the offline queue is delivered
     this.router.register(conn);
+    const cluster = this.router.cluster;
+    if (cluster) conn.session = cluster.newSession();
     connectedDevices.inc();
     countLogin('ok');
     conn.write(
@@ -302,6 +344,13 @@ export class EotServer extends EventEmitter<EotServerEvents> {
       address: conn.address,
       mode: proof.mode,
     });
+    // Where the device is, before its queue is read: a frame queued for it
+    // meanwhile elsewhere is then either read here or sent on to here.
+    await cluster
+      ?.claim(conn)
+      .catch((err: unknown) =>
+        this.logger?.warn(`EOT presence of ${device.id} not recorded: ${errorMessage(err)}`),
+      );
     await this.router.drain(conn);
   }
 
@@ -323,6 +372,7 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     this.handshakeDone(conn);
     if (this.router.unregister(conn)) {
       connectedDevices.dec();
+      if (conn.session) this.router.cluster?.release(conn);
       this.logger?.debug(`EOT ${conn.id} disconnected: ${reason}`);
       this.emit('logout', { id: conn.id!, customer: conn.customerId!, reason });
     }
@@ -423,25 +473,4 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
     return { bytes: this.encode(frame), type: 'ERROR' };
   }
-}
-
-function listen(server: net.Server, port: number, host?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function portOf(server?: net.Server): number | undefined {
-  const address = server?.listening ? server.address() : null;
-  return address && typeof address === 'object' ? address.port : undefined;
-}
-
-/** `::ffff:1.2.3.4` and `1.2.3.4` are one address for throttling. */
-function normalizeAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -1,12 +1,15 @@
 // Simulated EOT devices: they log in (AUTH2 or the seed's AUTH), subscribe to
 // the alarm they raise, then send readings, events, alarms and messages to
 // peers of their customer at a rate, answer READ and WRITE like real devices,
-// and count everything, with the latency of messages between them.
+// and count everything, with the latency of messages between them. Given a
+// list of servers, each device roams (roaming.ts): when its server goes away
+// it logs in to the next one and subscribes again.
 import { performance } from 'node:perf_hooks';
 import { Clock, systemClock, TimerHandle } from '../util/clock';
 import type { LoginMode } from './auth';
 import { ClientOptions, DeviceCredentials, EotClient } from './client';
 import type { Frame } from './codec';
+import { RoamingDevice, ServerAddress } from './roaming';
 import { SERVER } from './constants';
 
 export interface SimulatedDevice extends DeviceCredentials {
@@ -18,6 +21,9 @@ export type FrameKind = 'reading' | 'event' | 'alarm' | 'msg';
 
 export interface SimulatorOptions {
   connect: ClientOptions;
+  /** Several servers (one cluster's instances): devices spread over them and
+   *  move to the next one when theirs fails. `connect` gives the codec and TLS. */
+  servers?: ServerAddress[];
   devices: SimulatedDevice[];
   /** Frames per second per device; 0: log in and stay idle. */
   ratePerDevice: number;
@@ -44,6 +50,8 @@ export interface SimulatorReport {
   /** Device-to-device MSG latency, send to receipt. */
   latencyMs: { count: number; p50: number; p99: number; max: number };
   closedByServer: number;
+  /** Logins on another server after a connection was lost (roaming devices). */
+  reconnects: number;
 }
 
 export const DEFAULT_MIX: Record<FrameKind, number> = { reading: 70, event: 10, alarm: 5, msg: 15 };
@@ -53,6 +61,7 @@ const ALARM = 'smoke';
 
 export class Simulator {
   private readonly clients: Array<EotClient | undefined> = [];
+  private readonly roamers: RoamingDevice[] = [];
   private readonly groups = new Map<string, number[]>();
   private readonly sent: Record<string, number> = {};
   private readonly received: Record<string, number> = {};
@@ -105,6 +114,7 @@ export class Simulator {
   stop(): SimulatorReport {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
+    for (const r of this.roamers) r.stop();
     for (const c of this.clients) c?.close();
     return this.report();
   }
@@ -131,11 +141,28 @@ export class Simulator {
         max: round(sorted[sorted.length - 1] ?? 0),
       },
       closedByServer: this.closedByServer,
+      reconnects: this.roamers.reduce((n, r) => n + Math.max(0, r.logins - 1), 0),
     };
   }
 
   private async connect(i: number): Promise<EotClient | undefined> {
     const device = this.options.devices[i];
+    const servers = this.options.servers;
+    if (servers && servers.length > 0) {
+      const roamer = new RoamingDevice({
+        ...this.options.connect,
+        servers,
+        first: i,
+        device: { ...device, mode: this.options.mode ?? device.mode },
+      });
+      this.roamers[i] = roamer;
+      roamer.on('login', (client) => {
+        this.clients[i] = client;
+        this.attach(i, client);
+      });
+      if (!(await roamer.start())) this.loginFailed++;
+      return roamer.client;
+    }
     let client: EotClient;
     try {
       client = await EotClient.connect(this.options.connect);
@@ -148,6 +175,12 @@ export class Simulator {
       client.close();
       return undefined;
     }
+    this.attach(i, client);
+    return client;
+  }
+
+  /** A logged-in device starts answering and subscribes (again, after a move). */
+  private attach(i: number, client: EotClient): void {
     client.on('frame', (frame) => this.onFrame(i, client, frame));
     // Frames that came with the login (e.g. its offline queue).
     for (const frame of client.takeReceived()) this.onFrame(i, client, frame);
@@ -158,7 +191,6 @@ export class Simulator {
       if (again !== undefined) this.clock.setTimeout(() => this.reconnect(i), again);
     });
     if (this.options.ratePerDevice > 0) this.send(client, SERVER, 'SUB', [ALARM]);
-    return client;
   }
 
   private reconnect(i: number): void {

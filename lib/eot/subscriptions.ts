@@ -71,11 +71,27 @@ export class Subscriptions {
     if (names.size === 0) this.byCustomer.delete(customer);
   }
 
-  /** Ends every subscription of `subscriber` (its connection closed). */
-  removeAll(customer: string, subscriber: string): void {
+  /** Ends every subscription of `subscriber` (its connection closed); true when it had some. */
+  removeAll(customer: string, subscriber: string): boolean {
     const names = this.byCustomer.get(customer);
-    if (!names) return;
-    for (const name of [...names.keys()]) this.unsubscribe(customer, subscriber, name);
+    if (!names) return false;
+    let had = false;
+    for (const [name, subs] of [...names]) {
+      if (!subs.has(subscriber)) continue;
+      had = true;
+      this.unsubscribe(customer, subscriber, name);
+    }
+    return had;
+  }
+
+  /** `customer\0sensor` for every subscription with a condition (readings other
+   *  instances must send here). */
+  conditionKeys(): string[] {
+    const keys: string[] = [];
+    for (const [customer, names] of this.byCustomer)
+      for (const [name, subs] of names)
+        if ([...subs.values()].some((s) => s.condition)) keys.push(`${customer}\u0000${name}`);
+    return keys;
   }
 
   /** Devices subscribed to alarm `name`. */

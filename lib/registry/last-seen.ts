@@ -90,3 +90,20 @@ export class LastSeenWriter {
     );
   }
 }
+
+/** last_seen of many devices (unknown ids are left out). */
+export async function readLastSeen(
+  db: Kysely<Database>,
+  ids: string[],
+): Promise<Map<string, number | null>> {
+  const seen = new Map<string, number | null>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('devices')
+      .select(['id', 'last_seen'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const row of rows) seen.set(row.id, row.last_seen === null ? null : Number(row.last_seen));
+  }
+  return seen;
+}

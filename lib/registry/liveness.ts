@@ -2,6 +2,9 @@
 // turns each one into a sign of life (last_seen, last_status). `#/device` is
 // not a valid filter, so it subscribes `+/device`, `+/+/device`, … one filter
 // per depth a base topic may have. Retained statuses are old news and skipped.
+// With several instances, the filters are shared subscriptions
+// (`$share/<group>/…`, Mosquitto 2): the broker hands each status to one of
+// them, so it is recorded once.
 import mqtt, { MqttClient } from 'mqtt';
 import { redactUrl } from '../config/parse';
 import type { Clock } from '../util/clock';
@@ -33,6 +36,8 @@ export interface StatusListenerOptions {
   directory: Pick<DeviceDirectory, 'devicesAt' | 'markSeen'>;
   clock: Clock;
   logger: Logger;
+  /** Subscribe as a member of this shared-subscription group. */
+  shareGroup?: string;
 }
 
 export class StatusListener {
@@ -47,7 +52,9 @@ export class StatusListener {
       connectTimeout: 5000,
     });
     this.client.on('connect', () => {
-      this.client.subscribe(statusFilters(), { qos: 0 }, (err) => {
+      const group = options.shareGroup;
+      const filters = statusFilters().map((f) => (group ? `$share/${group}/${f}` : f));
+      this.client.subscribe(filters, { qos: 0 }, (err) => {
         if (err) options.logger.warn(`device status: cannot subscribe: ${errorMessage(err)}`);
       });
     });

@@ -17,7 +17,7 @@ import type {
   DeviceInfo,
   UidType,
 } from './directory';
-import { checkedDeviceFields } from './device-fields';
+import { checkedDeviceFields, DeviceFieldsInput } from './device-fields';
 import { conflict, isDuplicateKey, notFound, RegistryError } from './errors';
 import { LastSeenWriter } from './last-seen';
 import { DashboardUsers } from './users';
@@ -27,20 +27,11 @@ export type { DeviceRecord } from './records';
 import type { DevicesTable } from './schema';
 import * as check from './validation';
 
-export interface DeviceInput {
+export interface DeviceInput extends DeviceFieldsInput {
   id: string;
-  type: string;
-  customerId: string;
-  location: string;
-  uidType?: UidType;
-  uid?: string | null;
-  description?: string;
   enabled?: boolean;
-  config?: unknown;
   /** Generated (and returned once) when omitted. */
   serial?: string;
-  /** This device's own outdated threshold; null uses its type's, then 30 min. */
-  outdatedAfterMs?: number | null;
 }
 
 export type DevicePatch = Partial<Omit<DeviceInput, 'id' | 'serial' | 'enabled'>>;

@@ -8,6 +8,13 @@
 // another process or instance counts. After a restart the state is rebuilt
 // from last_seen: a device already outdated stays outdated (no new event,
 // reminders keep their schedule) and comes "back" when seen.
+//
+// With several instances, each device has one owner among them (`owner`):
+// only it emits the device's events. Others park a device's timer when it
+// fires; when the owner is lost, the new owner takes its parked devices on
+// (one that went outdated while the old owner lived stays quiet, as after a
+// restart) and, as signs of life may be recorded by any instance, it reads
+// the last_seen of its silent devices every `recheckMs`.
 import type { Clock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import type { DeviceChange } from './directory';
@@ -34,6 +41,19 @@ export interface WatchdogSource {
   getDevice(id: string): Promise<DeviceRecord | null>;
   watch(listener: (change: DeviceChange) => void): () => void;
   watchSeen(listener: (id: string, at: number) => void): () => void;
+  /** last_seen of many devices at once (for the owner's recheck). */
+  lastSeenOf?(ids: string[]): Promise<Map<string, number | null>>;
+}
+
+/** Who owns which device's timer, when several instances watch the same devices. */
+export interface WatchdogOwnership {
+  owns(deviceId: string): boolean;
+  /** Calls `listener` when the set of instances changes; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
+  /** A device due longer ago than this when taken over was the old owner's to announce. */
+  handoverMs: number;
+  /** How often the owner reads the last_seen of its outdated and never-seen devices. */
+  recheckMs: number;
 }
 
 export interface WatchdogOptions {
@@ -43,6 +63,7 @@ export interface WatchdogOptions {
   /** Reminder interval while a device stays outdated; 0: no reminders. */
   repeatMs?: number;
   logger?: Logger;
+  ownership?: WatchdogOwnership;
 }
 
 interface Watched {
@@ -50,12 +71,15 @@ interface Watched {
   thresholdMs: number;
   outdated: boolean;
   timer?: TimerHandle;
+  /** Its timer fired on an instance that does not own it. */
+  parked?: boolean;
 }
 
 export class DeviceWatchdog {
   private readonly watched = new Map<string, Watched>();
   private readonly unsubscribe: Array<() => void> = [];
   private stopped = false;
+  private recheckTimer?: TimerHandle;
 
   constructor(private readonly options: WatchdogOptions) {}
 
@@ -65,6 +89,11 @@ export class DeviceWatchdog {
       source.watch((change) => this.guard(this.onChange(change))),
       source.watchSeen((id, at) => this.seen(id, at)),
     );
+    const ownership = this.options.ownership;
+    if (ownership) {
+      this.unsubscribe.push(ownership.onChange(() => this.reconsider()));
+      this.scheduleRecheck();
+    }
     for (let offset = 0; ; offset += 1000) {
       const page = await source.listDevices({ enabled: true, limit: 1000, offset });
       for (const device of page.items) this.track(device, false);
@@ -92,6 +121,7 @@ export class DeviceWatchdog {
 
   stop(): void {
     this.stopped = true;
+    this.options.clock.clearTimeout(this.recheckTimer);
     for (const off of this.unsubscribe.splice(0)) off();
     for (const w of this.watched.values()) this.options.clock.clearTimeout(w.timer);
     this.watched.clear();
@@ -99,7 +129,7 @@ export class DeviceWatchdog {
 
   // ---------------------------------------------------------------- events
 
-  /** A sign of life recorded in this process. */
+  /** A sign of life recorded in this process (or read by the owner's recheck). */
   private seen(id: string, at: number): void {
     const w = this.watched.get(id);
     if (!w || (w.lastSeen !== null && at <= w.lastSeen)) return;
@@ -107,9 +137,53 @@ export class DeviceWatchdog {
     const wasOutdated = w.outdated;
     w.lastSeen = at;
     w.outdated = false;
-    if (wasOutdated) this.emit(id, 'back', w);
-    else if (first) this.emit(id, 'online', w);
+    w.parked = false;
+    if (this.owns(id)) {
+      if (wasOutdated) this.emit(id, 'back', w);
+      else if (first) this.emit(id, 'online', w);
+    }
     this.schedule(id, w);
+  }
+
+  private owns(id: string): boolean {
+    return this.options.ownership?.owns(id) ?? true;
+  }
+
+  /** The instances changed: this one takes on the parked devices it owns now. */
+  private reconsider(): void {
+    const ownership = this.options.ownership!;
+    const now = this.options.clock.now();
+    for (const [id, w] of this.watched) {
+      if (!w.parked || !this.owns(id)) continue;
+      w.parked = false;
+      const due = (w.lastSeen ?? 0) + w.thresholdMs;
+      if (due < now - ownership.handoverMs) {
+        // It went outdated while its old owner lived: announced there.
+        w.outdated = true;
+        this.scheduleReminder(id, w, now);
+      } else {
+        this.expireOrRetry(id, w);
+      }
+    }
+  }
+
+  private scheduleRecheck(): void {
+    if (this.stopped) return;
+    this.recheckTimer = this.options.clock.setTimeout(() => {
+      this.guard(this.recheck().finally(() => this.scheduleRecheck()));
+    }, this.options.ownership!.recheckMs);
+  }
+
+  /** Signs of life recorded by other instances, for the silent devices this one owns. */
+  private async recheck(): Promise<void> {
+    const read = this.options.source.lastSeenOf;
+    if (!read) return;
+    const silent = [...this.watched]
+      .filter(([id, w]) => (w.outdated || w.lastSeen === null) && this.owns(id))
+      .map(([id]) => id);
+    if (silent.length === 0) return;
+    const seen = await read.call(this.options.source, silent);
+    for (const [id, at] of seen) if (at !== null) this.seen(id, at);
   }
 
   private async onChange(change: DeviceChange): Promise<void> {
@@ -184,6 +258,10 @@ export class DeviceWatchdog {
   }
 
   private async expire(id: string, w: Watched): Promise<void> {
+    if (!this.owns(id)) {
+      w.parked = true;
+      return;
+    }
     // Another process may have seen it meanwhile: the store says.
     const fresh = await this.options.source.getDevice(id);
     if (this.watched.get(id) !== w) return;
@@ -197,6 +275,10 @@ export class DeviceWatchdog {
   }
 
   private async remind(id: string, w: Watched, repeat: number): Promise<void> {
+    if (!this.owns(id)) {
+      w.parked = true;
+      return;
+    }
     const fresh = await this.options.source.getDevice(id);
     if (this.watched.get(id) !== w || !w.outdated) return;
     if (fresh?.lastSeen != null && fresh.lastSeen > (w.lastSeen ?? -1))

@@ -6,6 +6,7 @@
 // times are epoch milliseconds in BIGINT columns, JSON is TEXT, booleans are
 // 0/1 integers, identifiers are VARCHAR (MySQL cannot index plain TEXT).
 import type { AlarmTables } from '../alarms/schema';
+import type { ClusterTables } from '../cluster/schema';
 import type { CommandTables } from '../commands/schema';
 import type { EotTables } from '../eot/schema';
 import type { HistoryTables } from '../history/schema';
@@ -26,4 +27,5 @@ export type Database = CoreTables &
   EotTables &
   CommandTables &
   AlarmTables &
-  HistoryTables;
+  HistoryTables &
+  ClusterTables;

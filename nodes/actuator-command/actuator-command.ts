@@ -4,6 +4,8 @@
 // core mqtt-broker node and/or an eot-server, and hands over to the command
 // service (lib/commands).
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { clusterFor } from '../../lib/cluster/shared';
+import { clusterMetrics } from '../../lib/cluster/metrics';
 import { CommandLedger } from '../../lib/commands/ledger';
 import { EotCommandTransport } from '../../lib/commands/eot-transport';
 import { commandTopic, MqttCommandTransport } from '../../lib/commands/mqtt-transport';
@@ -60,6 +62,7 @@ export = function (RED: NodeAPI) {
     };
     let link: CoreBrokerLink | undefined;
     let service: CommandService<Asker> | undefined;
+    let unwatch: (() => void) | undefined;
 
     const showStatus = () => {
       // Without a broker (EOT only) the server queues for offline devices itself.
@@ -109,8 +112,12 @@ export = function (RED: NodeAPI) {
         registryNode.registry(),
         eotNode?.server(),
       ]);
+      // With several instances, each runs its own commands: the same node on a
+      // lost instance hands its open commands to whichever instance takes them first.
+      const cluster = clusterFor(store);
+      const owner = cluster ? `${this.id}@${cluster.id}` : this.id;
       const started = new CommandService<Asker>({
-        owner: this.id,
+        owner,
         ledger: new CommandLedger(store.db),
         transport: transportsByTarget({
           mqtt: link && new MqttCommandTransport(link),
@@ -133,6 +140,18 @@ export = function (RED: NodeAPI) {
       });
       await started.start();
       service = started;
+      if (cluster) {
+        const adopt = (from: string) =>
+          started.adopt(from).then(
+            (n) => n > 0 && clusterMetrics.takenOver.inc({ kind: 'command' }, n),
+            (err: unknown) => this.warn(`commands of ${from}: ${errorMessage(err)}`),
+          );
+        // Commands recorded before this server ran as one of several.
+        await adopt(this.id);
+        unwatch = cluster.onMembership((event) => {
+          if (event.kind === 'lost') void adopt(`${this.id}@${event.id}`).then(showStatus);
+        });
+      }
       showStatus();
       return started;
     })();
@@ -162,6 +181,7 @@ export = function (RED: NodeAPI) {
     this.on('close', (removed: boolean, done: () => void) => {
       (async () => {
         // Open commands stay in the ledger: the node that comes back resumes them.
+        unwatch?.();
         if (removed) await service?.abandon();
         await service?.close();
         await link?.close(removed);

@@ -1,7 +1,9 @@
 // device-watchdog: emits online / outdated / back events for the devices of
 // a registry (lib/registry/watchdog.ts does the watching).
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { DeviceWatchdog } from '../../lib/registry/watchdog';
+import { clusterFor } from '../../lib/cluster/shared';
+import { readLastSeen } from '../../lib/registry/last-seen';
+import { DeviceWatchdog, WatchdogOwnership, WatchdogSource } from '../../lib/registry/watchdog';
 import { systemClock } from '../../lib/util/clock';
 import type { RegistryConfigNode } from '../sensflow-registry/registry-node';
 import { nodeLogger } from '../shared/node-logger';
@@ -34,20 +36,39 @@ export = function (RED: NodeAPI) {
         text: RED._('device-watchdog.status.counts', counts),
       });
     };
-    const starting = config.registry().then(async (registry) => {
-      watchdog = new DeviceWatchdog({
-        source: registry,
-        clock: systemClock,
-        repeatMs: repeat * 60_000,
-        logger: nodeLogger(this),
-        emit: (event) => {
-          this.send({ topic: event.deviceId, payload: event });
-          showCounts();
-        },
-      });
-      await watchdog.start();
-      showCounts();
-    });
+    const starting = Promise.all([config.registry(), config.store()]).then(
+      async ([registry, store]) => {
+        // One of several instances: each device's timer is owned by one of them.
+        const cluster = clusterFor(store);
+        const ownership: WatchdogOwnership | undefined = cluster && {
+          owns: (id) => cluster.owns(`watchdog:${id}`),
+          onChange: (listener) => cluster.onMembership(listener),
+          // The old owner was alive until about a lease before it was declared lost.
+          handoverMs: 2 * cluster.leaseMs,
+          recheckMs: 10_000,
+        };
+        const source: WatchdogSource = {
+          listDevices: (filter) => registry.listDevices(filter),
+          getDevice: (id) => registry.getDevice(id),
+          watch: (listener) => registry.watch(listener),
+          watchSeen: (listener) => registry.watchSeen(listener),
+          lastSeenOf: (ids) => readLastSeen(store.db, ids),
+        };
+        watchdog = new DeviceWatchdog({
+          source,
+          ownership,
+          clock: systemClock,
+          repeatMs: repeat * 60_000,
+          logger: nodeLogger(this),
+          emit: (event) => {
+            this.send({ topic: event.deviceId, payload: event });
+            showCounts();
+          },
+        });
+        await watchdog.start();
+        showCounts();
+      },
+    );
     starting.catch(fail);
     this.on('close', (_removed: boolean, done: () => void) => {
       starting.finally(() => watchdog?.stop()).then(done, done);

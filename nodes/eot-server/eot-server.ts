@@ -2,6 +2,7 @@
 // separator, login modes and limits from the editor, and devices from a
 // sensflow-registry node. It owns the listeners; eot-in and eot-out use it.
 import type { NodeAPI, NodeDef } from 'node-red';
+import { clusterFor } from '../../lib/cluster/shared';
 import { EotServer } from '../../lib/eot/server';
 import { errorMessage } from '../../lib/util/log';
 import type { RegistryConfigNode } from '../sensflow-registry/registry-node';
@@ -39,7 +40,10 @@ export = function (RED: NodeAPI) {
         registryNode.directory(),
         registryNode.store(),
       ]);
-      const server = new EotServer(options, { directory, db: store.db, logger });
+      // One of several instances: devices on the others are reached over the bus.
+      const view = clusterFor(store);
+      const cluster = view && { view, serverId: this.id };
+      const server = new EotServer(options, { directory, db: store.db, logger, cluster });
       const ports = await server.start();
       this.log(RED._('eot-server.log.listening', { ports: describePorts(ports) }));
       return server;

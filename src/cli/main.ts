@@ -32,6 +32,10 @@ export const commands: Record<string, Command> = {
       'device registry: add, list, show, update, disable, enable, remove, reset-credentials, import, export, provision',
     run: devicesCommand,
   },
+  flows: {
+    summary: 'flow files: `flows validate FILE`, `flows deploy FILE --url URL` (see README)',
+    run: async (args) => (await import('./commands/flows')).flowsCommand(args),
+  },
   customers: { summary: 'customers: add, list, remove', run: customersCommand },
   users: { summary: 'dashboard users: add, list, passwd, remove', run: usersCommand },
   demo: {

@@ -12,6 +12,7 @@ import type { Store } from '../../lib/store/store';
 import type { Logger } from '../../lib/util/log';
 import type { SensflowSettings } from '../../settings';
 import type { HomeSecrets } from './home';
+import { clusterExtension } from './cluster-extension';
 import { registryExtension } from './registry-extension';
 import { historyExtension } from './history';
 import { alarmsApi } from './alarms-api';
@@ -44,7 +45,9 @@ export interface Extension {
   start(ctx: LauncherContext): Promise<Started | void>;
 }
 
+// The cluster comes first: a duplicate instance id stops the start before anything serves.
 export const extensions: Extension[] = [
+  clusterExtension,
   alarmsApi,
   registryExtension,
   historyExtension,

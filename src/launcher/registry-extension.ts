@@ -1,8 +1,11 @@
 // The device registry's part of the server: the provisioning endpoints and
 // the admin REST API, the broker's access rules from the registry (embedded
 // aedes, or Mosquitto's dynamic security), the listener that turns device
-// status messages into signs of life, and the devices-by-state metric.
+// status messages into signs of life, and the devices-by-state metric. With
+// several instances, statuses come through a shared subscription and one
+// instance at a time keeps Mosquitto's dynamic security in step.
 import { DynsecSync } from '../../lib/broker/dynsec';
+import { clusterFor } from '../../lib/cluster/shared';
 import { enforceRegistry } from '../../lib/broker/registry-policy';
 import { servicePolicy } from '../../lib/broker/service-policy';
 import { StatusListener } from '../../lib/registry/liveness';
@@ -18,6 +21,7 @@ export const registryExtension: Extension = {
   async start(ctx: LauncherContext) {
     const { settings, logger } = ctx;
     const registry = registryFor(ctx.store, ctx.secrets.credentialSecret, logger);
+    const cluster = clusterFor(ctx.store);
     const stops: Array<() => Promise<void> | void> = [];
     stops.push(trackDeviceStates(ctx.store.db, systemClock));
 
@@ -30,9 +34,21 @@ export const registryExtension: Extension = {
         registry,
         logger,
         reserved: ctx.brokerLogin ? [ctx.brokerLogin.username] : [],
+        // One of several instances: one of them keeps Mosquitto in step.
+        leads: cluster && (() => cluster.owns('dynsec')),
       });
       dynsec = sync;
       stops.push(() => sync.close());
+      if (cluster) {
+        let leading = cluster.owns('dynsec');
+        stops.push(
+          cluster.onMembership(() => {
+            const now = cluster.owns('dynsec');
+            if (now && !leading) sync.reconcile();
+            leading = now;
+          }),
+        );
+      }
       ctx.health.add({
         name: 'dynsec',
         backend: 'mosquitto dynamic security',
@@ -80,6 +96,8 @@ export const registryExtension: Extension = {
       directory: registry,
       clock: systemClock,
       logger,
+      // One of several instances: each status is recorded by one of them.
+      shareGroup: cluster ? 'sensflow-liveness' : undefined,
     });
     stops.push(() => listener.close());
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { flowText, shippedFlows } from '../../scripts/flows/build';
 import {
   adminToken,
+  deployFlows,
   ROOT,
   SensflowProcess,
   startSensflowProcess,
@@ -93,17 +94,7 @@ describe('shipped flows', function () {
 
       it('deploys and starts without missing types or errors', async () => {
         const from = sf.output().length;
-        const res = await fetch(new URL('flows', sf.url), {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'Node-RED-Deployment-Type': 'full',
-          },
-          body: JSON.stringify(flow),
-        });
-        assert.ok(res.status === 200 || res.status === 204, `deploy answered ${res.status}`);
-        await sf.waitForOutput(/Started flows/, 30_000, from);
+        await deployFlows(sf, token, flow);
         const log = sf.output().slice(from);
         assert.doesNotMatch(log, /Waiting for missing types|missing types/i);
         assert.doesNotMatch(log, /\[error\]/);

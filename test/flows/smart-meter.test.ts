@@ -11,14 +11,7 @@ import { dayOfSurveys, meterIps } from '../../lib/surveys/meters';
 import { formatPrintedLine } from '../../lib/surveys/survey-line';
 import { openStore } from '../../lib/store/store';
 import { delay, waitFor } from '../support/net';
-import {
-  adminToken,
-  ROOT,
-  runSensflow,
-  SensflowProcess,
-  startSensflowProcess,
-  testEnv,
-} from '../support/sensflow-process';
+import { adminToken, deployFlows, ROOT, runSensflow, SensflowProcess, startSensflowProcess, testEnv } from '../support/sensflow-process';
 
 const PASSWORD = 'smart-meter-test-password';
 const FLOW = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-meter.json'), 'utf8')) as Array<
@@ -50,20 +43,7 @@ describe('smart-meter flow', function () {
   let token: string;
   const rounds: Round[] = [];
 
-  async function deploy(flow: unknown[], type: 'full' | 'flows') {
-    const from = sf.output().length;
-    const res = await fetch(new URL('flows', sf.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'Node-RED-Deployment-Type': type,
-      },
-      body: JSON.stringify(flow),
-    });
-    assert.ok(res.status === 200 || res.status === 204, `deploy answered ${res.status}`);
-    await sf.waitForOutput(/Started (modified )?flows/, 30_000, from);
-  }
+  const deploy = (flow: unknown[], type: 'full' | 'flows') => deployFlows(sf, token, flow, type);
 
   /** Stops or starts the cloud's tab alone; the gateway runs on. */
   async function cloudTab(enabled: boolean) {

@@ -126,3 +126,26 @@ export async function adminToken(url: string, username: string, password: string
   if (res.status !== 200) throw new Error(`login answered ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
+
+/** Deploys `flow` through the admin API and resolves once the runtime has started it. */
+export async function deployFlows(
+  sf: SensflowProcess,
+  token: string,
+  flow: unknown[],
+  type: 'full' | 'flows' | 'nodes' = 'full',
+): Promise<void> {
+  const from = sf.output().length;
+  const res = await fetch(new URL('flows', sf.url), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'Node-RED-Deployment-Type': type,
+    },
+    body: JSON.stringify(flow),
+  });
+  if (res.status !== 200 && res.status !== 204) {
+    throw new Error(`deploy answered ${res.status}: ${await res.text()}`);
+  }
+  await sf.waitForOutput(/Started (modified )?flows/, 30_000, from);
+}

@@ -231,6 +231,8 @@ export async function startInfluxDb(): Promise<InfluxDb> {
 export interface MosquittoOptions {
   /** Run the dynamic-security plugin with this admin login; anonymous access off. */
   dynsec?: { adminUser: string; adminPassword: string };
+  /** More lines for mosquitto.conf (e.g. `set_tcp_nodelay true`). */
+  config?: string[];
 }
 
 export interface Mosquitto {
@@ -271,6 +273,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   } else {
     lines.push('allow_anonymous true');
   }
+  lines.push(...(options.config ?? []));
   const config = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(config, lines.join('\n') + '\n');
   const proc = new ManagedProcess(

@@ -13,6 +13,7 @@ import * as commands from './0300_commands';
 import * as alarms from './0400_alarms';
 import * as history from './0500_history';
 import * as historyRetention from './0501_history_retention';
+import * as scaleOut from './0600_scale_out';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0400_alarms': alarms,
   '0500_history': history,
   '0501_history_retention': historyRetention,
+  '0600_scale_out': scaleOut,
 };

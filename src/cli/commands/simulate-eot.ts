@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { separatorByte } from '../../../lib/eot/codec';
+import { parseServers, ServerAddress } from '../../../lib/eot/roaming';
 import { FrameKind, SimulatedDevice, Simulator, SimulatorReport } from '../../../lib/eot/simulator';
 import { Registry } from '../../../lib/registry/registry';
 import { credentialSecretFor } from '../../../lib/security/credential-secret';
@@ -13,7 +14,7 @@ import { loadSettings, SensflowSettings } from '../../../settings';
 import { parse, UsageError } from '../usage';
 
 const USAGE = `usage: sensflow simulate eot [--devices N] [--rate R] [--duration S] [--auth auth2|auth]
-         [--host H] [--port P] [--tls] [--insecure] [--separator C] [--file devices.jsonl]
+         [--host H] [--port P] [--servers H:P,H:P,…] [--tls] [--insecure] [--separator C] [--file devices.jsonl]
          [--customer C] [--mix reading:70,event:10,alarm:5,msg:15] [--concurrency N] [--json]`;
 
 export async function simulateEot(args: string[]): Promise<number | void> {
@@ -25,6 +26,7 @@ export async function simulateEot(args: string[]): Promise<number | void> {
     auth: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
+    servers: { type: 'string' },
     tls: { type: 'boolean' },
     insecure: { type: 'boolean' },
     separator: { type: 'string' },
@@ -54,7 +56,15 @@ export async function simulateEot(args: string[]): Promise<number | void> {
   } catch (err) {
     throw new UsageError(`--separator: ${(err as Error).message}`);
   }
+  let servers: ServerAddress[] | undefined;
+  try {
+    servers = values.servers === undefined ? undefined : parseServers(values.servers);
+  } catch (err) {
+    throw new UsageError(`--servers: ${(err as Error).message}`);
+  }
+  if (servers && servers.length === 0) throw new UsageError('--servers: no server given');
   const simulator = new Simulator({
+    servers,
     connect: {
       host: values.host ?? '127.0.0.1',
       port: number('--port', values.port, settings.eot.port, 1),
@@ -83,7 +93,8 @@ export async function simulateEot(args: string[]): Promise<number | void> {
     console.log(
       `${final ? 'done' : 'running'}: ${report.loggedIn}/${report.devices} logged in` +
         ` (${report.loginFailed} refused, ${report.handshakesPerSecond} logins/s); sent ${sent};` +
-        ` received ${received}; MSG latency p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms`,
+        ` received ${received}; MSG latency p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms` +
+        (servers ? `; ${report.reconnects} moved to another server` : ''),
     );
   };
 

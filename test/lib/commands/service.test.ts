@@ -380,6 +380,30 @@ function ledgerContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       assert.equal(first.results.length + second.results.length, 1);
     });
 
+    it('takes over a lost instance’s open commands once, and the loser can no longer move them', async () => {
+      const lost = await service({}, 'node-1@a');
+      const { result } = await lost.svc.submit(up());
+      const other = await service({}, 'node-1@c');
+      const taker = await service({}, 'node-1@b');
+      const [n, m] = await Promise.all([taker.svc.adopt('node-1@a'), other.svc.adopt('node-1@a')]);
+      assert.equal(n + m, 1, 'one instance gets it');
+      const winner = n === 1 ? taker : other;
+      const row = await store.db
+        .selectFrom('sensflow_commands')
+        .select('owner')
+        .where('id', '=', result.commandId)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.owner, n === 1 ? 'node-1@b' : 'node-1@c');
+      // Every service hears the echo; only the new owner may record the end.
+      transport.echo(SHUTTERS, 's1');
+      await until(() => winner.results.length === 1);
+      await tick(100_000);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(winner.results[0].state, 'confirmed');
+      assert.equal(lost.results.length + taker.results.length + other.results.length, 1);
+      assert.equal(await winner.svc.adopt('node-1@a'), 0, 'nothing left to take');
+    });
+
     it('ends as rejected when the transport refuses the order', async () => {
       const { svc, results } = await service();
       transport.refuseNext('not authorized');

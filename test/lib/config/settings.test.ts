@@ -40,6 +40,17 @@ describe('settings', () => {
     }
   });
 
+  it('takes the instance lease in seconds (5 by default) and names a bad one', () => {
+    assert.equal(loadSettings({}).scaleOut.leaseMs, 5000);
+    assert.equal(loadSettings({ SENSFLOW_INSTANCE_LEASE: '30' }).scaleOut.leaseMs, 30_000);
+    for (const bad of ['1', '0', '601', 'soon']) {
+      assert.throws(
+        () => loadSettings({ SENSFLOW_INSTANCE_LEASE: bad }),
+        /invalid setting SENSFLOW_INSTANCE_LEASE/,
+      );
+    }
+  });
+
   it('takes the history spool folder and limit, and names a bad limit', () => {
     const s = loadSettings(
       { SENSFLOW_HISTORY_SPOOL_DIR: 'spool', SENSFLOW_HISTORY_SPOOL_MB: '64' },

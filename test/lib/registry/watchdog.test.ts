@@ -146,4 +146,78 @@ describe('device watchdog', function () {
       await restarted.close();
     }
   });
+
+  it('with several instances, only each device’s owner speaks, and the owner’s successor takes over', async () => {
+    // Two instances, i1 and i2, watch the same registry; who owns what is decided here.
+    const alive = new Set(['i1', 'i2']);
+    const ownerOf = (id: string) => (id === 'a' ? 'i1' : alive.has('i2') ? 'i2' : 'i1');
+    const listeners = new Set<() => void>();
+    const instanceEvents: Record<string, string[]> = { i1: [], i2: [] };
+    const seenElsewhere = new Registry(store.db, {
+      credentialSecret: SECRET,
+      clock,
+      seenFlushMs: 10,
+    });
+    const dogs = ['i1', 'i2'].map(
+      (me) =>
+        new DeviceWatchdog({
+          source: {
+            listDevices: (f) => registry.listDevices(f),
+            getDevice: (id) => registry.getDevice(id),
+            watch: (l) => registry.watch(l),
+            // Signs of life recorded in i1's process only.
+            watchSeen: (l) => (me === 'i1' ? registry.watchSeen(l) : () => undefined),
+            lastSeenOf: async (ids) => {
+              await registry.flushSeen();
+              await seenElsewhere.flushSeen();
+              const m = new Map<string, number | null>();
+              for (const id of ids) m.set(id, (await registry.getDevice(id))?.lastSeen ?? null);
+              return m;
+            },
+          },
+          clock,
+          emit: (e) => instanceEvents[me].push(`${e.deviceId}:${e.state}`),
+          ownership: {
+            owns: (id) => ownerOf(id) === me,
+            onChange: (l) => {
+              listeners.add(l);
+              return () => listeners.delete(l);
+            },
+            handoverMs: 10_000,
+            recheckMs: 60_000,
+          },
+        }),
+    );
+    try {
+      for (const d of dogs) await d.start();
+      await registry.markSeen('a', clock.now());
+      await registry.markSeen('b', clock.now());
+      await registry.flushSeen();
+      // i2 owns b: it learns b's first sign of life at its recheck.
+      await clock.advance(61_000);
+      await clock.advance(30 * MIN);
+      assert.deepEqual(instanceEvents.i1, ['a:online', 'a:outdated']);
+      assert.deepEqual(instanceEvents.i2, ['b:online', 'b:outdated']);
+      // b is seen again in i1's process: i2, its owner, says it is back.
+      await registry.markSeen('b', clock.now());
+      await clock.advance(60_000);
+      assert.deepEqual(instanceEvents.i1, ['a:online', 'a:outdated']);
+      assert.deepEqual(instanceEvents.i2, ['b:online', 'b:outdated', 'b:back']);
+      // i2 is killed just before b goes outdated again; i1's timer fires while
+      // i2 still counts as alive (parked), then i2 is declared lost: i1 says it, once.
+      await clock.advance(30 * MIN - 60_000 - 2_000);
+      dogs[1].stop();
+      await clock.advance(3_000);
+      assert.deepEqual(instanceEvents.i1, ['a:online', 'a:outdated']);
+      await clock.advance(3_000);
+      alive.delete('i2');
+      for (const l of listeners) l();
+      await clock.advance(1);
+      assert.deepEqual(instanceEvents.i1, ['a:online', 'a:outdated', 'b:outdated']);
+      assert.deepEqual(instanceEvents.i2, ['b:online', 'b:outdated', 'b:back']);
+    } finally {
+      for (const d of dogs) d.stop();
+      await seenElsewhere.close();
+    }
+  });
 });

@@ -33,6 +33,8 @@ const expectedTables = [
   'history_series',
   'history_fields',
   'history_points',
+  'sensflow_instances',
+  'eot_presence',
 ];
 
 async function tableNames(store: Store): Promise<string[]> {

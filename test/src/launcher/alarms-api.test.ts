@@ -12,6 +12,7 @@ import { alarmsRouter } from '../../../src/launcher/alarms-api';
 import { FakeClock } from '../../support/fake-clock';
 import {
   adminToken,
+  deployFlows,
   SensflowProcess,
   startSensflowProcess,
   testEnv,
@@ -234,16 +235,7 @@ describe('alarms REST API (real server)', function () {
         wires: [[], [], []],
       },
     ];
-    const deployed = await fetch(new URL('flows', sf.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'Node-RED-Deployment-Type': 'full',
-      },
-      body: JSON.stringify(flow),
-    });
-    assert.equal(deployed.status, 204);
+    await deployFlows(sf, token, flow);
     const deadline = Date.now() + 10_000;
     let items: Array<{ id: string; ruleId: string; state: string }> = [];
     while (items.length === 0 && Date.now() < deadline) {

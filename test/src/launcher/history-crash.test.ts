@@ -8,6 +8,7 @@ import { influxQl } from '../../support/history';
 import { waitFor } from '../../support/net';
 import {
   adminToken,
+  deployFlows,
   SensflowProcess,
   startSensflowProcess,
   testEnv,
@@ -131,16 +132,7 @@ describe('history through an InfluxDB outage and a kill -9 of sensflow', functio
   it('deploys the flow through the admin API and writes while InfluxDB is up', async () => {
     sf = await startSensflowProcess(env);
     const token = await adminToken(sf.url, 'admin', PASSWORD);
-    const res = await fetch(new URL('flows', sf.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'Node-RED-Deployment-Type': 'full',
-      },
-      body: JSON.stringify(FLOW),
-    });
-    assert.equal(res.status, 204, await res.text());
+    await deployFlows(sf, token, FLOW);
     await waitFor(async () => {
       const probe = await fetch(new URL('crash/points', sf!.url), { method: 'POST' });
       if (probe.status === 404) throw new Error('the flow is not running yet');

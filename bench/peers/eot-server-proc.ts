@@ -3,9 +3,9 @@
 // asked over IPC. Started by bench/eot.ts with --expose-gc; never on its own.
 import net from 'node:net';
 import { Aedes } from 'aedes';
-import type * as Server from '../lib/eot/server';
-import type * as RegistryModule from '../lib/registry/registry';
-import type * as StoreModule from '../lib/store/store';
+import type * as Server from '../../lib/eot/server';
+import type * as RegistryModule from '../../lib/registry/registry';
+import type * as StoreModule from '../../lib/store/store';
 
 // The server runs from dist/, as in production (`npm run build` first): the
 // TypeScript loader's module shims would cost time on the hot path.
@@ -13,7 +13,7 @@ function built<T>(module: string): T {
   try {
     // A path known only at run time, and without types: dist/ has no declarations.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(`../dist/lib/${module}`) as T;
+    return require(`../../dist/lib/${module}`) as T;
   } catch {
     throw new Error('run `npm run build` before the benchmark');
   }

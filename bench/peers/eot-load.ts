@@ -3,8 +3,8 @@
 // from its own side. Started by bench/eot.ts; commands arrive over IPC.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { EotClient } from '../lib/eot/client';
-import { Framer } from '../lib/eot/framer';
+import { EotClient } from '../../lib/eot/client';
+import { Framer } from '../../lib/eot/framer';
 import { MqttLite } from './mqtt-lite';
 
 export interface Device {
@@ -22,6 +22,8 @@ type Command =
       name: string;
       kind: 'eot' | 'echo' | 'mqtt';
       port: number;
+      /** EOT only: the second device of each pair logs in here (another instance). */
+      port2?: number;
       devices: Device[];
       pairs: number;
       subnet: number;
@@ -127,7 +129,8 @@ async function pairsSetup(c: Extract<Command, { cmd: 'pairs-setup' }>) {
     if (c.kind === 'eot' || c.kind === 'echo') {
       let socket: net.Socket;
       if (c.kind === 'eot') {
-        const client = await EotClient.connect({ port: c.port, localAddress: source(c.subnet, i) });
+        const port = c.port2 !== undefined && i % 2 === 1 ? c.port2 : c.port;
+        const client = await EotClient.connect({ port, localAddress: source(c.subnet, i) });
         if (!(await client.login(c.devices[i]))) throw new Error(`login ${c.devices[i].id}`);
         // From here on, the same reading code as for the echo peer.
         socket = client.detach();
