@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'libsql';
-import { Kysely, SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDatabase, SqliteDialect, SqliteStatement } from 'kysely';
 import { Database as Schema } from './schema';
 
 export function createSqliteKysely(file: string): Kysely<Schema> {
@@ -18,6 +18,35 @@ export function createSqliteKysely(file: string): Kysely<Schema> {
   database.exec('PRAGMA foreign_keys = ON');
   if (file !== ':memory:') fs.chmodSync(file, 0o600);
   return new Kysely<Schema>({
-    dialect: new SqliteDialect({ database: database as unknown as SqliteDatabase }),
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
+}
+
+/** Statements kept at most; beyond, the least recently used is dropped. */
+const STATEMENTS_KEPT = 256;
+
+/**
+ * The database as kysely sees it, preparing each SQL text once. Kysely asks
+ * for a new statement on every query, and libsql would compile it again
+ * each time: with readings arriving by thousands a second (device lookups,
+ * history series), compiling cost more than running. A statement is used by
+ * one query at a time (kysely holds the connection while a query runs), and
+ * libsql resets it before each run.
+ */
+export function withStatementCache(database: Database.Database): SqliteDatabase {
+  const kept = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteStatement {
+      let statement = kept.get(sql);
+      if (statement) {
+        kept.delete(sql); // to the most recent end
+      } else {
+        statement = database.prepare(sql) as unknown as SqliteStatement;
+        if (kept.size >= STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
+      }
+      kept.set(sql, statement);
+      return statement;
+    },
+  };
 }

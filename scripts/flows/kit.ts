@@ -86,7 +86,14 @@ export class Tab {
     );
   }
 
-  mqttIn(id: string, at: [number, number], name: string, topic: string, wires: Wires) {
+  mqttIn(
+    id: string,
+    at: [number, number],
+    name: string,
+    topic: string,
+    wires: Wires,
+    qos: '0' | '1' = '1',
+  ) {
     return this.add(
       'mqtt in',
       id,
@@ -94,7 +101,7 @@ export class Tab {
       {
         name,
         topic,
-        qos: '1',
+        qos,
         datatype: 'auto-detect',
         broker: 'sf-broker',
         nl: false,

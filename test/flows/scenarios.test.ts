@@ -94,12 +94,19 @@ describe('scenario flows with the command-line simulators', function () {
       15_000,
     );
     assert.equal(seen._customer, 'demo-campus');
-    const point = await socket.messageFor(
+    // Live points come once a second, the latest of each line in one message.
+    const live = await socket.messageFor(
       'sf-chart-co2',
-      (m) => payloadOf<{ series: string }>(m).series === 'u4/300',
+      (m) =>
+        Array.isArray(m.payload) &&
+        payloadOf<Array<{ series: string }>>(m).some((p) => p.series === 'u4/300'),
       15_000,
     );
-    assert.equal(typeof payloadOf<{ y: number }>(point).y, 'number');
+    assert.equal(live._customer, 'demo-campus');
+    const point = payloadOf<Array<{ series: string; y: number }>>(live).find(
+      (p) => p.series === 'u4/300',
+    )!;
+    assert.equal(typeof point.y, 'number');
 
     await socket.send('sf-fleet-view', { topic: 'refresh' });
     const snapshot = await socket.messageFor('sf-fleet-view', (m) => m.topic === 'snapshot');

@@ -67,8 +67,15 @@ export function runSensflow(
   });
 }
 
-export async function startSensflowProcess(env: Record<string, string>): Promise<SensflowProcess> {
-  const child = spawn(BIN, ['start'], { env: childEnv(env), cwd: ROOT });
+/** `nodeArgs`: options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startSensflowProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<SensflowProcess> {
+  const child =
+    nodeArgs.length > 0
+      ? spawn(process.execPath, [...nodeArgs, BIN, 'start'], { env: childEnv(env), cwd: ROOT })
+      : spawn(BIN, ['start'], { env: childEnv(env), cwd: ROOT });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

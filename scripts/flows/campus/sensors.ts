@@ -11,7 +11,12 @@ export function sensorsTab(): Tab {
     'MQTT sensors (topics.md, `<base>/<kind>` with `{"value", "value_units", "unitID"}`) by topic segment: readings of registered devices go to history (tagged with their customer), to the alarm rules (`rules/`) and to the live charts of the Sensors page; rule actions go to actuator-command. Statuses on `<base>/device` and actuator echoes go to the Fleet and Actuators tabs.\n\nFor deeper base topics than `building/room`, add `+/+/+/+` to the MQTT node.',
   );
   t.comment('sf-c-about', [0, 0], 'MQTT → topic segment → device → history, rules, live chart');
-  t.mqttIn('sf-c-mqtt', [0, 1], 'data and status', '+/+/+', [['sf-c-segment']]);
+  // QoS 0 from the broker to the flow: devices publish at QoS 1 and the
+  // broker acknowledges them; this subscription has a clean session, so a
+  // QoS 1 message in flight to the flow would be dropped on a reconnect all
+  // the same, and at QoS 1 the embedded broker writes every reading to its
+  // on-disk in-flight store and back (the largest cost at thousands a second).
+  t.mqttIn('sf-c-mqtt', [0, 1], 'data and status', '+/+/+', [['sf-c-segment']], '0');
   const kinds = [...SENSOR_KINDS, 'device', ...ECHO_KINDS];
   t.add(
     'topic-segment',
@@ -67,7 +72,34 @@ const point = {
   payload: { x: Date.now(), y: value, series: location },
 };
 return [msg, point];`,
-    [['sf-c-history', 'sf-c-rules'], ['sf-c-chart-kind']],
+    [['sf-c-history', 'sf-c-rules'], ['sf-c-live']],
+  );
+  t.fn(
+    'sf-c-live',
+    [5, 0],
+    'live points, each second',
+    `
+// A Dashboard 2.0 chart keeps the points it is sent and copies that store on
+// every message: at hundreds of readings a second, one message per point
+// would cost more than the readings themselves. So the points of a second go
+// in one message per chart and customer, the latest of each line.
+const pending = context.get('pending') || {};
+const key = msg.kind + '|' + msg._customer;
+const batch = pending[key] || (pending[key] = { kind: msg.kind, customer: msg._customer, lines: {} });
+batch.lines[msg.topic] = msg.payload;
+context.set('pending', pending);
+if (!context.get('armed')) {
+  context.set('armed', true);
+  setTimeout(() => {
+    const due = context.get('pending') || {};
+    context.set('pending', {});
+    context.set('armed', false);
+    for (const b of Object.values(due))
+      node.send({ topic: b.customer, kind: b.kind, _customer: b.customer, payload: Object.values(b.lines) });
+  }, 1000);
+}
+return null;`,
+    [['sf-c-chart-kind']],
   );
   t.add(
     'history-out',
