@@ -5,7 +5,7 @@
 // replaces itself, and aggregation buckets are aligned on the epoch. Times
 // are kept to the millisecond.
 import crypto from 'node:crypto';
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import { Database } from '../store/schema';
 import { Store } from '../store/store';
 import { errorMessage } from '../util/log';
@@ -37,6 +37,8 @@ export class EmbeddedBackend implements HistoryBackend {
   private readonly db: Kysely<Database>;
   private readonly seriesIds = new Map<string, number>();
   private readonly fieldTypes = new Map<string, string>();
+  /** The REPLACE of n rows, as this store's dialect writes it, by n. */
+  private readonly replaceSql = new Map<number, string>();
 
   /** `release` gives the store back when the backend closes. */
   constructor(
@@ -57,13 +59,16 @@ export class EmbeddedBackend implements HistoryBackend {
         try {
           point = parseLine(line);
           time = milliseconds(point.timeNs);
-          await this.checkTypes(point);
+          // Known types and series answer at once: no turn of the event
+          // loop per point of a batch of thousands.
+          const learning = this.checkTypes(point);
+          if (learning) await learning;
         } catch (err) {
           if (!(err instanceof PointError)) throw err;
           rejected.push({ line, reason: err.message });
           continue;
         }
-        const seriesId = await this.seriesId(point);
+        const seriesId = this.seriesIds.get(seriesKey(point)) ?? (await this.seriesId(point));
         for (const [field, value] of Object.entries(point.fields)) {
           const text = value.type === 'string';
           rows.push({
@@ -82,10 +87,10 @@ export class EmbeddedBackend implements HistoryBackend {
       const all = [...unique.values()];
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < all.length; i += ROWS_PER_STATEMENT) {
-          await trx
-            .replaceInto('history_points')
-            .values(all.slice(i, i + ROWS_PER_STATEMENT))
-            .execute();
+          const chunk = all.slice(i, i + ROWS_PER_STATEMENT);
+          const parameters: unknown[] = [];
+          for (const r of chunk) parameters.push(r.series_id, r.field, r.time, r.num, r.str);
+          await trx.executeQuery(CompiledQuery.raw(this.replaceOf(chunk, parameters), parameters));
         }
       });
     } catch (err) {
@@ -94,8 +99,38 @@ export class EmbeddedBackend implements HistoryBackend {
     return { rejected };
   }
 
-  /** Rejects a point whose field types conflict with those already stored. */
-  private async checkTypes(point: ParsedPoint): Promise<void> {
+  /** The SQL of a REPLACE of these rows, built by kysely once per row count
+   *  (its compiling cost more than SQLite's writing, thousands a second). */
+  private replaceOf(rows: Row[], parameters: unknown[]): string {
+    let text = this.replaceSql.get(rows.length);
+    if (text === undefined) {
+      const compiled = this.db.replaceInto('history_points').values(rows).compile();
+      // The parameters are laid out by hand: they must be kysely's.
+      if (compiled.parameters.some((p, i) => p !== parameters[i]))
+        throw new Error('history: unexpected parameter order of the point insert');
+      text = compiled.sql;
+      this.replaceSql.set(rows.length, text);
+    }
+    return text;
+  }
+
+  /** Rejects a point whose field types conflict with those already stored;
+   *  a promise only when a type must be read or recorded first. */
+  private checkTypes(point: ParsedPoint): void | Promise<void> {
+    for (const [field, value] of Object.entries(point.fields)) {
+      const known = this.fieldTypes.get(point.measurement + '\u0000' + field);
+      if (known === undefined) return this.learnTypes(point).then(() => this.checkTypes(point));
+      if (known !== value.type) {
+        throw new PointError(
+          `field type conflict: input field "${field}" on measurement "${point.measurement}" ` +
+            `is type ${value.type}, already exists as type ${known}`,
+        );
+      }
+    }
+  }
+
+  /** Reads (or records, for a new field) the stored types of a point's fields. */
+  private async learnTypes(point: ParsedPoint): Promise<void> {
     for (const [field, value] of Object.entries(point.fields)) {
       const key = point.measurement + '\u0000' + field;
       let known = this.fieldTypes.get(key);
@@ -118,12 +153,6 @@ export class EmbeddedBackend implements HistoryBackend {
         }
         known = row?.type ?? value.type;
         this.fieldTypes.set(key, known);
-      }
-      if (known !== value.type) {
-        throw new PointError(
-          `field type conflict: input field "${field}" on measurement "${point.measurement}" ` +
-            `is type ${value.type}, already exists as type ${known}`,
-        );
       }
     }
   }

@@ -11,7 +11,17 @@ export function baseOfTopic(topic: string): string | null {
   return levels.slice(0, -drop).join('/');
 }
 
-/** Only what DeviceInfo declares: never credential state or other extras. */
+/** A copy of a JSON value, so a flow changing msg.device cannot change a
+ *  cached device. */
+function copied(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  // Most devices have an empty configuration: no need for the costly clone.
+  if (!Array.isArray(value) && Object.keys(value).length === 0) return {};
+  return structuredClone(value);
+}
+
+/** Only what DeviceInfo declares: never credential state or other extras;
+ *  its objects copied. */
 export function publicFields(d: DeviceInfo): DeviceInfo {
   return {
     id: d.id,
@@ -22,9 +32,9 @@ export function publicFields(d: DeviceInfo): DeviceInfo {
     uidType: d.uidType,
     uid: d.uid,
     description: d.description,
-    config: d.config,
+    config: copied(d.config),
     lastSeen: d.lastSeen,
-    lastStatus: d.lastStatus,
+    lastStatus: copied(d.lastStatus),
     outdatedAfterMs: d.outdatedAfterMs,
   };
 }

@@ -117,6 +117,33 @@ describe('device-watchdog and device-lookup nodes', function () {
     const none = await answer;
     assert.deepEqual([none.device, none.devices], [null, []]);
 
+    // Answers are cached, yet a registry change is seen by the next message,
+    // and a flow changing msg.device does not change the next answer.
+    answer = next();
+    lookup.receive({ topic: 'u4/300/temperature' });
+    const first = await answer;
+    (first.device!.config as { interval: number }).interval = 1;
+    await registry.addDevice({
+      id: 'mkr-02',
+      type: 'mkr1000',
+      customerId: 'acme',
+      location: 'u4/300',
+    });
+    answer = next();
+    lookup.receive({ topic: 'u4/300/temperature' });
+    const both = await answer;
+    assert.deepEqual(
+      (both.devices as Array<{ id: string }>).map((d) => d.id),
+      ['mkr-01', 'mkr-02'],
+    );
+    assert.equal(both.device, null); // two devices at that base: none is "the" device
+    await registry.updateDevice('mkr-01', { location: 'u4/301' });
+    answer = next();
+    lookup.receive({ deviceId: 'mkr-01' } as NodeMessage);
+    const moved = await answer;
+    assert.equal(moved.device?.location, 'u4/301');
+    assert.deepEqual(moved.device?.config, { interval: 60 });
+
     const failed = new Promise<unknown>((resolve) =>
       (lookup as Spied).on('call:error', (call: unknown) => resolve(call)),
     );

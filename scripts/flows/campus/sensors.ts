@@ -53,7 +53,13 @@ export function sensorsTab(): Tab {
     'reading',
     `
 // A registered device's reading: tagged with its customer for history and the
-// rules, marked for that customer's browsers, and a point for the live chart.
+// rules (without the device records, which they do not read: a smaller
+// message to copy for the second of them), and its point kept for the live
+// charts. A Dashboard 2.0 chart keeps the points it is sent and copies that
+// store on every message: at hundreds of readings a second, one message per
+// point would cost more than the readings themselves. So the points of a
+// second go out together, one message per chart and customer with the latest
+// point of each line.
 const p = msg.payload;
 const value = p !== null && typeof p === 'object' ? p.value : p;
 if (typeof value !== 'number' || !Number.isFinite(value)) return null;
@@ -61,33 +67,19 @@ const devices = msg.devices || (msg.device ? [msg.device] : []);
 const named = p !== null && typeof p === 'object' ? p.unitID : undefined;
 const device = devices.find((d) => d.id === named) || msg.device || devices[0];
 if (!device) return null; // nobody registered publishes here
+const customer = device.customerId;
 const location = msg.segments.location.join('/');
+const kind = msg.segments.kind;
 msg.deviceId = device.id;
-msg.tags = { customer: device.customerId };
-msg._customer = device.customerId;
-const point = {
-  topic: location,
-  kind: msg.segments.kind,
-  _customer: device.customerId,
-  payload: { x: Date.now(), y: value, series: location },
-};
-return [msg, point];`,
-    [['sf-c-history', 'sf-c-rules'], ['sf-c-live']],
-  );
-  t.fn(
-    'sf-c-live',
-    [5, 0],
-    'live points, each second',
-    `
-// A Dashboard 2.0 chart keeps the points it is sent and copies that store on
-// every message: at hundreds of readings a second, one message per point
-// would cost more than the readings themselves. So the points of a second go
-// in one message per chart and customer, the latest of each line.
-const pending = context.get('pending') || {};
-const key = msg.kind + '|' + msg._customer;
-const batch = pending[key] || (pending[key] = { kind: msg.kind, customer: msg._customer, lines: {} });
-batch.lines[msg.topic] = msg.payload;
-context.set('pending', pending);
+msg.tags = { customer };
+msg._customer = customer;
+delete msg.device;
+delete msg.devices;
+let pending = context.get('pending');
+if (!pending) context.set('pending', (pending = {}));
+const key = kind + '|' + customer;
+const batch = pending[key] || (pending[key] = { kind, customer, lines: {} });
+batch.lines[location] = { x: Date.now(), y: value, series: location };
 if (!context.get('armed')) {
   context.set('armed', true);
   setTimeout(() => {
@@ -95,11 +87,11 @@ if (!context.get('armed')) {
     context.set('pending', {});
     context.set('armed', false);
     for (const b of Object.values(due))
-      node.send({ topic: b.customer, kind: b.kind, _customer: b.customer, payload: Object.values(b.lines) });
+      node.send([null, { topic: b.customer, kind: b.kind, _customer: b.customer, payload: Object.values(b.lines) }]);
   }, 1000);
 }
-return null;`,
-    [['sf-c-chart-kind']],
+return [msg, null];`,
+    [['sf-c-history', 'sf-c-rules'], ['sf-c-chart-kind']],
   );
   t.add(
     'history-out',
