@@ -118,17 +118,26 @@ describe('scenario flows with the command-line simulators', function () {
       ['Firmware', 'Free memory', 'Sensors', 'Uptime (s)'],
     );
 
+    const ordered = socket.events.length;
     await socket.send('sf-actuators-view', {
       topic: 'command',
       payload: { deviceId: 'demo-u4-301-shutter', kind: 'shutter', order: 'down' },
     });
+    // Rules may drive other actuators meanwhile (CO2 in u4/300 turns its
+    // ventilation on): wait for this shutter's messages only.
     const result = await socket.messageFor(
       'sf-actuators-view',
-      (m) => m.topic === 'result',
+      (m) => m.topic === 'result' && payloadOf<Msg>(m).id === 'demo-u4-301-shutter',
       20_000,
+      ordered,
     );
     assert.equal(payloadOf<{ state: string }>(result).state, 'confirmed');
-    const state = await socket.messageFor('sf-actuators-view', (m) => m.topic === 'state');
+    const state = await socket.messageFor(
+      'sf-actuators-view',
+      (m) => m.topic === 'state' && payloadOf<Msg>(m).id === 'demo-u4-301-shutter',
+      10_000,
+      ordered,
+    );
     assert.deepEqual(
       { ...payloadOf<Msg>(state), at: 0 },
       { id: 'demo-u4-301-shutter', kind: 'shutter', status: 'closed', at: 0 },

@@ -46,11 +46,11 @@ export class DashboardSocket {
     return this.emit('widget-send', widgetId, msg);
   }
 
-  /** The first event (from the start) that `match` accepts. */
-  async waitFor(match: (e: Event) => boolean, timeoutMs = 10_000): Promise<Event> {
+  /** The first event that `match` accepts, from the start or from event number `from`. */
+  async waitFor(match: (e: Event) => boolean, timeoutMs = 10_000, from = 0): Promise<Event> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.events.find(match);
+      const found = this.events.slice(from).find(match);
       if (found) return found;
       if (Date.now() > deadline) throw new Error('timed out waiting for a dashboard event');
       await delay(50);
@@ -69,10 +69,12 @@ export class DashboardSocket {
     widgetId: string,
     match: (msg: Record<string, unknown>) => boolean,
     timeoutMs = 10_000,
+    from = 0,
   ): Promise<Record<string, unknown>> {
     const event = await this.waitFor(
       (e) => e[0] === `msg-input:${widgetId}` && match(e[1] as Record<string, unknown>),
       timeoutMs,
+      from,
     );
     return event[1] as Record<string, unknown>;
   }
