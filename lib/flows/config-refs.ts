@@ -69,6 +69,7 @@ const DASHBOARD: Record<string, Refs> = {
 };
 
 const SENSFLOW: Record<string, Refs> = {
+  'broker-in': { broker: required('mqtt-broker') },
   'eot-server': { registry: required('sensflow-registry'), tls: optional('tls-config') },
   'eot-in': { server: required('eot-server') },
   'eot-out': { server: required('eot-server') },

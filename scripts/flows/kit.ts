@@ -113,6 +113,17 @@ export class Tab {
     );
   }
 
+  /** Sensflow's MQTT input: in process on the embedded broker, else as `mqtt in`. */
+  brokerIn(id: string, at: [number, number], name: string, topic: string, wires: Wires) {
+    return this.add(
+      'broker-in',
+      id,
+      at,
+      { name, topic, qos: '0', datatype: 'auto-detect', broker: 'sf-broker' },
+      wires,
+    );
+  }
+
   linkOut(id: string, at: [number, number], name: string, links: string[]) {
     return this.add('link out', id, at, { name, mode: 'link', links }, []);
   }

@@ -11,6 +11,7 @@ import type { RequestHandler } from 'express';
 import RED from 'node-red';
 import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
 import { ExternalBroker } from '../../lib/broker/external-broker';
+import { aedesInProcess, inProcessBroker, setInProcessBroker } from '../../lib/broker/in-process';
 import { serviceLogin, servicePolicy, ServiceLogin } from '../../lib/broker/service-policy';
 import { redactUrl, SettingError } from '../../lib/config/parse';
 import { dashboardSessions } from '../../lib/dashboard/sessions';
@@ -113,6 +114,16 @@ export async function startSensflow(
       );
       const embedded = broker;
       closers.push(() => embedded.close());
+      // The flows' broker-in nodes subscribe in this process, without a socket.
+      const inProcess = aedesInProcess(
+        embedded.aedes,
+        flowBrokerHost(settings),
+        embedded.ports.tcp,
+      );
+      setInProcessBroker(inProcess);
+      closers.push(() => {
+        if (inProcessBroker() === inProcess) setInProcessBroker(undefined);
+      });
       health.add({
         name: 'broker',
         backend: 'embedded',
@@ -246,9 +257,8 @@ function flowEnvironment(
   embeddedPort: number | undefined,
 ): Record<string, string> {
   const mqttUrl = settings.external.mqttUrl;
-  const local = ['0.0.0.0', '::'].includes(settings.mqtt.host) ? '127.0.0.1' : settings.mqtt.host;
   return {
-    SENSFLOW_MQTT_BROKER_HOST: mqttUrl ? mqttUrl.hostname : local,
+    SENSFLOW_MQTT_BROKER_HOST: mqttUrl ? mqttUrl.hostname : flowBrokerHost(settings),
     SENSFLOW_MQTT_BROKER_PORT: String(mqttUrl ? Number(mqttUrl.port || 1883) : embeddedPort),
     SENSFLOW_EOT_PORT: String(settings.eot.port),
     SENSFLOW_SURVEY_HOST: settings.surveys.host,
@@ -258,6 +268,11 @@ function flowEnvironment(
     SENSFLOW_SITE: settings.site,
     SENSFLOW_INSTANCE_ID: settings.instanceId,
   };
+}
+
+/** The address the flows reach the embedded broker at. */
+function flowBrokerHost(settings: SensflowSettings): string {
+  return ['0.0.0.0', '::'].includes(settings.mqtt.host) ? '127.0.0.1' : settings.mqtt.host;
 }
 
 async function hashOf(password: string): Promise<string> {

@@ -8,15 +8,17 @@ export function sensorsTab(): Tab {
   const t = new Tab(
     'sf-tab-campus',
     'Campus: sensors',
-    'MQTT sensors (topics.md, `<base>/<kind>` with `{"value", "value_units", "unitID"}`) by topic segment: readings of registered devices go to history (tagged with their customer), to the alarm rules (`rules/`) and to the live charts of the Sensors page; rule actions go to actuator-command. Statuses on `<base>/device` and actuator echoes go to the Fleet and Actuators tabs.\n\nFor deeper base topics than `building/room`, add `+/+/+/+` to the MQTT node.',
+    'MQTT sensors (topics.md, `<base>/<kind>` with `{"value", "value_units", "unitID"}`) by topic segment: readings of registered devices go to history (tagged with their customer), to the alarm rules (`rules/`) and to the live charts of the Sensors page; rule actions go to actuator-command. Statuses on `<base>/device` and actuator echoes go to the Fleet and Actuators tabs.\n\nFor deeper base topics than `building/room`, add a second `broker-in` node on `+/+/+/+` wired like this one.',
   );
   t.comment('sf-c-about', [0, 0], 'MQTT → topic segment → device → history, rules, live chart');
-  // QoS 0 from the broker to the flow: devices publish at QoS 1 and the
-  // broker acknowledges them; this subscription has a clean session, so a
-  // QoS 1 message in flight to the flow would be dropped on a reconnect all
-  // the same, and at QoS 1 the embedded broker writes every reading to its
-  // on-disk in-flight store and back (the largest cost at thousands a second).
-  t.mqttIn('sf-c-mqtt', [0, 1], 'data and status', '+/+/+', [['sf-c-segment']], '0');
+  // broker-in takes the readings from the embedded broker in process (one
+  // MQTT parse per reading instead of two), or subscribes as `mqtt in` would
+  // to an external broker. QoS 0 from the broker to the flow: devices publish
+  // at QoS 1 and the broker acknowledges them; over a connection this
+  // subscription has a clean session, so a QoS 1 message in flight would be
+  // dropped on a reconnect all the same, and at QoS 1 the embedded broker
+  // writes every reading to its on-disk in-flight store and back.
+  t.brokerIn('sf-c-mqtt', [0, 1], 'data and status', '+/+/+', [['sf-c-segment']]);
   const kinds = [...SENSOR_KINDS, 'device', ...ECHO_KINDS];
   t.add(
     'topic-segment',
