@@ -7,9 +7,11 @@
 // with the same series and time overwrites itself). When the files exceed
 // the size limit, the oldest segments are dropped and the points counted.
 //
-// Appends that arrive together (in the same turn of the event loop, or while
-// the previous write is being fsynced) share one write and one fsync: a group
-// commit, so the cost of durability is paid per group, not per message.
+// Appends that arrive together (in the same turn of the event loop, while the
+// previous write is being fsynced, or within `groupMs` of its start) share one
+// write and one fsync: a group commit, so the cost of durability is paid per
+// group, not per message. Readings trickling in one by one would otherwise
+// cost a write and an fsync each.
 //
 // Layout of the directory: `0000000001.lp`, `0000000002.lp`, … (segments),
 // `cursor.json` (first unsent byte), `lock` (the owning process id). Each
@@ -43,6 +45,9 @@ export interface SpoolOptions {
   /** How many sources of appends to remember until their points are sent
    *  (the oldest are forgotten beyond it); default 20,000. */
   maxSources?: number;
+  /** Writes start at least this far apart (ms), so that the appends in
+   *  between share one write and fsync; default 20. */
+  groupMs?: number;
   clock: Clock;
 }
 
@@ -99,6 +104,7 @@ interface Group {
 }
 
 const MARKER_EVERY_MS = 1000;
+const DEFAULT_GROUP_MS = 20;
 const opened = new Map<string, Promise<void>>();
 
 export class Spool {
@@ -121,6 +127,9 @@ export class Spool {
   private saving: Promise<void> = Promise.resolve();
   private releaseDir!: () => void;
   private readonly segmentBytes: number;
+  private readonly groupMs: number;
+  /** When the last write started (performance.now()). */
+  private lastWriteAt = -Infinity;
   /** Called whenever points become readable. */
   onData?: () => void;
   /** Called with the number of unsent points dropped to stay under the limit. */
@@ -131,6 +140,7 @@ export class Spool {
       options.segmentBytes ??
       Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
     this.sources = new AppendTags(options.maxSources);
+    this.groupMs = options.groupMs ?? DEFAULT_GROUP_MS;
   }
 
   static async open(options: SpoolOptions): Promise<Spool> {
@@ -322,10 +332,15 @@ export class Spool {
 
   private async flushLoop(): Promise<void> {
     // Let the appends of this turn of the event loop join the first write;
-    // later ones gather while it is written and fsynced, and go next.
+    // later ones gather while it is written and fsynced, and go next, no
+    // sooner than groupMs after it started. Real timers, not the clock: this
+    // paces disk writes, it is not a time of the domain.
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.next) {
+        const wait = this.lastWriteAt + this.groupMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.lastWriteAt = performance.now();
         const group = this.next;
         this.next = undefined;
         const now = this.options.clock.now();

@@ -211,7 +211,7 @@ describe('history spool', () => {
       assert.equal(syncs.count, 1, 'one fsync for 100 appends');
       // Appends made while a write is on its way share the next one.
       const first = spool.append(lines(1000, 10));
-      await new Promise((resolve) => setImmediate(resolve)); // the first write has started
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the first write has started
       const later = Array.from({ length: 50 }, (_, i) => spool.append(lines(1010 + i * 10, 10)));
       await Promise.all([first, ...later]);
       assert.equal(syncs.count, 3);
@@ -219,6 +219,26 @@ describe('history spool', () => {
       syncs.restore();
     }
     assert.deepEqual(await drain(spool), lines(0, 1510));
+  });
+
+  it('lets appends trickling in within groupMs of a write share the next one', async () => {
+    const dir = tempDir();
+    const spool = await Spool.open({ dir, maxBytes: 1 << 30, groupMs: 200, clock });
+    open.push(spool);
+    const syncs = await countDatasyncs();
+    try {
+      const appended: Array<Promise<void>> = [];
+      // 20 appends, each in its own turn of the event loop, 2 ms apart.
+      for (let i = 0; i < 20; i++) {
+        appended.push(spool.append(lines(i * 10, 10)));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      await Promise.all(appended);
+      assert.ok(syncs.count <= 3, `${syncs.count} fsyncs for 20 appends within 200 ms`);
+    } finally {
+      syncs.restore();
+    }
+    assert.deepEqual(await drain(spool), lines(0, 200));
   });
 
   it('tells each source once its points are on disk, and knows it until they are sent', async () => {
