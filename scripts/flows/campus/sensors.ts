@@ -49,52 +49,15 @@ export function sensorsTab(): Tab {
     { name: 'device at base', registry: 'sf-registry' },
     [['sf-c-reading']],
   );
-  t.fn(
-    'sf-c-reading',
-    [3, 1],
-    'reading',
-    `
-// A registered device's reading: tagged with its customer for history and the
-// rules (without the device records, which they do not read: a smaller
-// message to copy for the second of them), and its point kept for the live
-// charts. A Dashboard 2.0 chart keeps the points it is sent and copies that
-// store on every message: at hundreds of readings a second, one message per
-// point would cost more than the readings themselves. So the points of a
-// second go out together, one message per chart and customer with the latest
-// point of each line.
-const p = msg.payload;
-const value = p !== null && typeof p === 'object' ? p.value : p;
-if (typeof value !== 'number' || !Number.isFinite(value)) return null;
-const devices = msg.devices || (msg.device ? [msg.device] : []);
-const named = p !== null && typeof p === 'object' ? p.unitID : undefined;
-const device = devices.find((d) => d.id === named) || msg.device || devices[0];
-if (!device) return null; // nobody registered publishes here
-const customer = device.customerId;
-const location = msg.segments.location.join('/');
-const kind = msg.segments.kind;
-msg.deviceId = device.id;
-msg.tags = { customer };
-msg._customer = customer;
-delete msg.device;
-delete msg.devices;
-let pending = context.get('pending');
-if (!pending) context.set('pending', (pending = {}));
-const key = kind + '|' + customer;
-const batch = pending[key] || (pending[key] = { kind, customer, lines: {} });
-batch.lines[location] = { x: Date.now(), y: value, series: location };
-if (!context.get('armed')) {
-  context.set('armed', true);
-  setTimeout(() => {
-    const due = context.get('pending') || {};
-    context.set('pending', {});
-    context.set('armed', false);
-    for (const b of Object.values(due))
-      node.send([null, { topic: b.customer, kind: b.kind, _customer: b.customer, payload: Object.values(b.lines) }]);
-  }, 1000);
-}
-return [msg, null];`,
-    [['sf-c-history', 'sf-c-rules'], ['sf-c-chart-kind']],
-  );
+  // A registered device's reading: tagged with its customer for history and
+  // the rules, each given its own small message (one message wired to both
+  // would be deep-copied for the second), and its point batched once a second
+  // for the live charts.
+  t.add('sensor-reading', 'sf-c-reading', [3, 1], { name: 'reading', period: 1 }, [
+    ['sf-c-history'],
+    ['sf-c-rules'],
+    ['sf-c-chart-kind'],
+  ]);
   t.add(
     'history-out',
     'sf-c-history',
