@@ -8,7 +8,7 @@
 // Run: npm run build && npx tsx bench/eot.ts [--devices 10000] [--pairs 1000] [--seconds 3]
 //      [--window 4] [--rounds 3]
 // The machine is shared: numbers taken under load vary; the ratios matter.
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { DeviceSecrets } from '../lib/registry/credentials';
 import { openStore } from '../lib/store/store';
 import { freePort, waitForPort } from '../test/support/net';
 import type { Device } from './peers/eot-load';
+import { startPeer } from './peers/ipc';
 
 const { values } = parseArgs({
   options: {
@@ -33,67 +34,6 @@ const SECONDS = Number(values.seconds);
 const WINDOW = Number(values.window);
 const ROUNDS = Number(values.rounds);
 const SECRET = 'benchmark-credential-secret-0123456789';
-const TSX = require.resolve('tsx/cjs');
-
-interface Peer {
-  child: ChildProcess;
-  ask<T>(message: object): Promise<T>;
-  stop(): Promise<void>;
-}
-
-/** A child process speaking IPC: one answer per request, in order. */
-async function child(
-  file: string,
-  args: string[] = [],
-  gc = false,
-): Promise<Peer & { ready: { port?: number } }> {
-  // BENCH_PROFILE=<dir> writes a CPU profile of each server process there.
-  const dir = process.env.BENCH_PROFILE;
-  const profile = dir && gc ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(gc ? ['--expose-gc'] : []),
-      ...profile,
-      '--require',
-      TSX,
-      path.join(__dirname, file),
-      ...args,
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const queue: Array<(m: unknown) => void> = [];
-  proc.on('message', (m) => queue.shift()?.(m));
-  const ready = await new Promise<{ port?: number }>((resolve, reject) => {
-    queue.push(resolve as (m: unknown) => void);
-    proc.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  return {
-    child: proc,
-    ready,
-    ask: <T>(message: object) =>
-      new Promise<T>((resolve, reject) => {
-        queue.push((m) => {
-          const r = m as { ok?: boolean; error?: string; result?: T };
-          if (r.ok === false) reject(new Error(r.error));
-          else resolve((r.result ?? m) as T);
-        });
-        proc.send(message);
-      }),
-    stop: async () => {
-      proc.send({ cmd: 'stop' });
-      const timer = setTimeout(() => {
-        console.error(`${file} did not stop: killed`);
-        proc.kill('SIGKILL');
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 async function prepareStore(dir: string): Promise<Device[]> {
   const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'bench.db') });
@@ -194,14 +134,14 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const devices = await prepareStore(dir);
-  const load = await child('peers/eot-load.ts');
+  const load = await startPeer('peers/eot-load.ts');
   const results: Record<string, unknown> = {};
 
   // 1. EOT: login storm, idle memory, then routing between pairs.
-  const eot = await child(
+  const eot = await startPeer(
     'peers/eot-server-proc.ts',
     ['eot', path.join(dir, 'bench.db'), SECRET],
-    true,
+    { gc: true, profile: true },
   );
   const before = await eot.ask<Mem>({ cmd: 'mem' });
   const storm = await load.ask<{ ok: number; failed: number; perSecond: number; ms: number }>({
@@ -229,7 +169,7 @@ async function main(): Promise<void> {
   await load.ask({ cmd: 'close-all' });
 
   // 2. aedes: idle MQTT connections.
-  const aedes = await child('peers/eot-server-proc.ts', ['aedes'], true);
+  const aedes = await startPeer('peers/eot-server-proc.ts', ['aedes'], { gc: true, profile: true });
   const aedesBefore = await aedes.ask<Mem>({ cmd: 'mem' });
   const aedesIdle = await load.ask<{ ok: number }>({
     cmd: 'mqtt-idle',
@@ -268,7 +208,7 @@ async function main(): Promise<void> {
   // Mosquitto routing the same bytes. All three stay connected and take turns
   // in short runs, in a rotating order, so a change of load on the shared
   // machine falls on all of them; the medians are compared.
-  const echo = await child('peers/eot-server-proc.ts', ['echo'], true);
+  const echo = await startPeer('peers/eot-server-proc.ts', ['echo'], { gc: true, profile: true });
   const peers = [
     {
       name: 'eot',

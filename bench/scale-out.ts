@@ -10,14 +10,13 @@
 // Run: npm run build && npx tsx bench/scale-out.ts [--pairs 200] [--window 4]
 //      [--seconds 3] [--rounds 3]
 // The machine is shared: numbers vary with its load; the ratio matters.
-import { ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeviceSecrets } from '../lib/registry/credentials';
 import { openStore } from '../lib/store/store';
 import { mariadb, startMosquitto, stopAllServices } from '../test/support/services';
 import type { Device } from './peers/eot-load';
+import { startPeer } from './peers/ipc';
 
 const { values } = parseArgs({
   options: {
@@ -32,50 +31,6 @@ const WINDOW = Number(values.window);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const SECRET = 'benchmark-credential-secret-0123456789';
-const TSX = require.resolve('tsx/cjs');
-
-interface Peer {
-  ready: { port?: number };
-  ask<T>(message: object): Promise<T>;
-  stop(): Promise<void>;
-}
-
-/** A child process speaking IPC: one answer per request, in order. */
-async function child(file: string, args: string[] = []): Promise<Peer> {
-  // BENCH_PROFILE=<dir> writes a CPU profile of each instance process there.
-  const dir = process.env.BENCH_PROFILE;
-  const profile = dir && file.startsWith('peers/') ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [...profile, '--require', TSX, path.join(__dirname, file), ...args],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const queue: Array<(m: unknown) => void> = [];
-  proc.on('message', (m) => queue.shift()?.(m));
-  const ready = await new Promise<{ port?: number }>((resolve, reject) => {
-    queue.push(resolve as (m: unknown) => void);
-    proc.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  return {
-    ready,
-    ask: <T>(message: object) =>
-      new Promise<T>((resolve, reject) => {
-        queue.push((m) => {
-          const r = m as { ok?: boolean; error?: string; result?: T };
-          if (r.ok === false) reject(new Error(r.error));
-          else resolve((r.result ?? m) as T);
-        });
-        proc.send(message);
-      }),
-    stop: async () => {
-      proc.send({ cmd: 'stop' });
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** Registers 4 × pairs devices of one customer, serials sealed as usual. */
 async function prepareStore(url: string): Promise<Device[]> {
@@ -138,11 +93,15 @@ async function main(): Promise<void> {
   ]);
   const url = await maria.createDatabase('bench_scale_out');
   const devices = await prepareStore(url);
-  const a = await child('peers/scale-out-instance.ts', ['a', url, mosquitto.url, SECRET]);
-  const b = await child('peers/scale-out-instance.ts', ['b', url, mosquitto.url, SECRET]);
+  const a = await startPeer('peers/scale-out-instance.ts', ['a', url, mosquitto.url, SECRET], {
+    profile: true,
+  });
+  const b = await startPeer('peers/scale-out-instance.ts', ['b', url, mosquitto.url, SECRET], {
+    profile: true,
+  });
   // Each instance sees the other after a beat of its lease.
   await new Promise((r) => setTimeout(r, 1500));
-  const load = await child('peers/eot-load.ts');
+  const load = await startPeer('peers/eot-load.ts');
   const same = devices.slice(0, PAIRS * 2);
   const cross = devices.slice(PAIRS * 2);
   await load.ask({
