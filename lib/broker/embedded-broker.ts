@@ -10,6 +10,7 @@ import persistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { errorMessage, Logger } from '../util/log';
+import { dedupePerDelivery } from './emit-dedupe';
 
 /** Who a connected client is, as the access policy decided at login. */
 export interface Principal {
@@ -69,6 +70,7 @@ export class EmbeddedBroker {
       persistence: persistenceLevel(level),
       ...policyHandlers(() => policy.current, options.logger),
     });
+    dedupePerDelivery(aedes);
     aedes.on('clientError', (client, err) =>
       options.logger.debug(`mqtt client ${client.id}: ${errorMessage(err)}`),
     );

@@ -182,7 +182,8 @@ export async function startSensflow(
           app,
         )
       : http.createServer(app);
-    closers.push(() => closeServer(server));
+    const connections = trackConnections(server);
+    closers.push(() => closeServer(server, connections));
     if (broker && settings.mqtt.wsPath) broker.attachWebSocket(server, settings.mqtt.wsPath);
 
     const ctx: LauncherContext = {
@@ -315,12 +316,25 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
   });
 }
 
-function closeServer(server: http.Server | https.Server): Promise<void> {
+/** Every socket the server accepted, until it closes. */
+function trackConnections(server: http.Server | https.Server): Set<net.Socket> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
+
+function closeServer(server: http.Server | https.Server, sockets: Set<net.Socket>): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());
-    // Keep-alive and WebSocket connections would hold close() open.
+    // Keep-alive connections would hold close() open, and so would WebSockets
+    // (open dashboard pages, the editor, MQTT over WebSocket), which
+    // closeAllConnections() no longer sees once upgraded.
     server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
   });
 }
 

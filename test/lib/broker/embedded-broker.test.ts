@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
 import { serviceLogin, servicePolicy } from '../../../lib/broker/service-policy';
 import { silentLogger } from '../../../lib/util/log';
-import { freePort } from '../../support/net';
+import { delay, freePort, waitFor } from '../../support/net';
 
 const login = serviceLogin('test-credential-secret');
 const tlsDir = path.join(__dirname, '../../fixtures/tls');
@@ -130,6 +130,56 @@ describe('embedded broker', function () {
       again.on('message', (_t, p) => resolve(p.toString())),
     );
     assert.equal(payload, '{"order":"up","dest":"all"}');
+  });
+
+  it('delivers every packet to a live subscriber, retained and QoS 1 ones overtaken by plain ones too', async () => {
+    // aedes's own dedupe dropped a packet that waited for the store (retained)
+    // or the offline queue (QoS 1) while a later QoS 0 one went out first.
+    await start();
+    const sub = await connect({ ...login });
+    const counts = new Map<string, number>();
+    let total = 0;
+    sub.on('message', (topic) => {
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      total++;
+    });
+    await sub.subscribeAsync('#');
+    const rooms = ['living', 'kitchen', 'bedroom'];
+    const pubs = await Promise.all(rooms.map(() => connect({ ...login })));
+    const rounds = 20;
+    for (let n = 0; n < rounds; n++) {
+      pubs.forEach((pub, i) => {
+        pub.publish(`home/${rooms[i]}/temperature`, `{"value":${20 + n / 10}}`, { retain: true });
+        pub.publish(`home/${rooms[i]}/relay`, `{"status":"on"}`, { qos: 1 });
+        pub.publish(`u4/30${i}/co2`, `{"value":${600 + n}}`);
+      });
+      await delay(5);
+    }
+    const expected = rounds * rooms.length * 3;
+    await waitFor(async () => assert.ok(total >= expected), 10_000).catch(() => undefined);
+    for (const room of rooms)
+      for (const topic of [`home/${room}/temperature`, `home/${room}/relay`])
+        assert.equal(counts.get(topic), rounds, `${topic}: ${counts.get(topic) ?? 0} of ${rounds}`);
+    assert.equal(total, expected);
+  });
+
+  it('still sends a packet once to a client whose subscriptions overlap', async () => {
+    await start();
+    const sub = await connect({ ...login });
+    const got: string[] = [];
+    sub.on('message', (_t, payload) => got.push(payload.toString()));
+    await sub.subscribeAsync(['home/#', 'home/+/temperature', 'home/living/temperature']);
+    const pub = await connect({ ...login });
+    for (let n = 0; n < 5; n++)
+      await pub.publishAsync('home/living/temperature', String(n), {
+        retain: n % 2 === 0,
+        qos: n === 3 ? 1 : 0,
+      });
+    await pub.publishAsync('home/done', 'done', { qos: 1 });
+    await waitFor(async () => assert.ok(got.includes('done')), 5000);
+    await delay(100);
+    // Each once; aedes lets a plain packet pass one waiting for the store.
+    assert.deepEqual(got.sort(), ['0', '1', '2', '3', '4', 'done']);
   });
 
   it('serves MQTT over WebSocket on its path and leaves other upgrades alone', async () => {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
+import { WebSocket } from 'ws';
 import { serviceLogin } from '../../../lib/broker/service-policy';
 import { freePort } from '../../support/net';
 import {
@@ -157,7 +158,13 @@ describe('sensflow start (embedded defaults)', function () {
     await Promise.all([tcp.endAsync(), ws.endAsync()]);
   });
 
-  it('stops cleanly on SIGTERM within 5 s', async () => {
+  it('stops cleanly on SIGTERM within 5 s, a dashboard page still open', async () => {
+    // An open page holds a WebSocket, which the HTTP server no longer counts
+    // as its own connection: left alone, it kept the shutdown waiting.
+    const page = new WebSocket(
+      new URL('dashboard/socket.io/?EIO=4&transport=websocket', sf.url.replace(/^http/, 'ws')),
+    );
+    await new Promise((resolve, reject) => page.once('open', resolve).once('error', reject));
     const { code, ms } = await sf.stop('SIGTERM');
     assert.equal(code, 0);
     assert.ok(ms < 5000, `took ${ms} ms`);
