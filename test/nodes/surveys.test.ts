@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
+import historyStore from '../../nodes/history-store/history-store';
+import type { HistoryStoreNode } from '../../nodes/history-store/history-store-node';
 import surveyCloud from '../../nodes/survey-cloud/survey-cloud';
 import surveyGateway from '../../nodes/survey-gateway/survey-gateway';
 import surveyParse from '../../nodes/survey-parse/survey-parse';
@@ -268,6 +270,81 @@ describe('survey nodes', function () {
       assert.equal(batches.length, 2);
       assert.equal(readings.length, 48);
       assert.deepEqual(fs.readdirSync(path.join(userDir, 'surveys', 'gateway-gw')), []);
+    });
+
+    describe('with a history store', () => {
+      const storeNodes = () => [
+        { id: 'hs', type: 'history-store', backend: 'default', flushInterval: '50' },
+        { ...cloudNodes()[0], store: 'hs', wires: [['batches']] },
+      ];
+      const storeNode = () => helper.getNode('hs') as HistoryStoreNode;
+      const writerState = async () => (await storeNode().history()).writer.state();
+
+      it('stores the good lines of a batch, which still goes out of the node', async () => {
+        await load(
+          [surveyGateway, surveyCloud, historyStore],
+          [gatewayNode(), ...storeNodes(), catchAll, ...helpers],
+        );
+        const [news, batches] = ['news', 'batches'].map(collect);
+        const accepted: number[] = [];
+        // When the gateway has heard "Surveys received", the store holds the
+        // points (in its spool or written); the next test shows the answer
+        // waits for the store.
+        helper
+          .getNode('news')
+          .on('input', () => writerState().then((s) => accepted.push(s.pending + s.written)));
+        const reply = await sendSurveys(
+          '192.168.1.2 08:00 - 20 - 30%\n192.168.1.2 09:00 - 20 - 300%\n192.168.1.3 09:00 - 21.5 - 28%\n',
+          { host: '127.0.0.1', port: udpPort, timeoutMs: 1000, attempts: 3 },
+        );
+        assert.equal(reply.reply, 'Surveys arrived');
+        await waitFor(async () => assert.equal(news.length, 1), 5000);
+        assert.equal((news[0].payload as { event: string }).event, 'forwarded');
+        await waitFor(async () => assert.deepEqual(accepted, [2]), 2000);
+        assert.equal(batches.length, 1, 'the batch still goes out of the node');
+
+        const history = await storeNode().history();
+        await history.writer.flush();
+        const series = await history.backend.query({
+          measurement: 'survey',
+          field: 'temperature',
+          where: {},
+          groupBy: ['ip'],
+          from: 0,
+          to: Date.now() + 3600_000,
+          aggregation: 'count',
+          intervalMs: 1000 * 86_400_000,
+        });
+        const counts = series.map((one) => [one.tags.ip, one.points[0].value]).sort();
+        // The bad line of 192.168.1.2 was left out.
+        assert.deepEqual(counts, [
+          ['192.168.1.2', 1],
+          ['192.168.1.3', 1],
+        ]);
+      });
+
+      it('leaves a batch with the gateway while the store cannot write it', async () => {
+        await load(
+          [surveyGateway, surveyCloud, historyStore],
+          [gatewayNode(), ...storeNodes(), catchAll, ...helpers],
+        );
+        const [news, batches] = ['news', 'batches'].map(collect);
+        await (await storeNode().history()).writer.close();
+        assert.equal((await meter('192.168.1.2', 3)).reply, 'Surveys arrived');
+        await waitFor(
+          async () =>
+            assert.ok(news.some((n) => (n.payload as { event: string }).event !== 'forwarded')),
+          5000,
+        );
+        assert.deepEqual(
+          news.filter((n) => (n.payload as { event: string }).event === 'forwarded'),
+          [],
+        );
+        assert.equal(batches.length, 0);
+        const { error, pending } = news[0].payload as { error: string; pending: number };
+        assert.match(error, /not taken: the history writer is closed/);
+        assert.ok(pending >= 1, 'the gateway still keeps it');
+      });
     });
 
     it('logs a clear error when its port is taken or wrong', async () => {
