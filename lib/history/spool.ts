@@ -18,20 +18,19 @@
 // segment is line protocol; `#t <ms>` comment lines (InfluxDB skips them)
 // record when the points after them were accepted, at most once a second.
 import fs from 'node:fs';
-import { FileHandle, open, readdir, readFile, rm } from 'node:fs/promises';
+import { FileHandle, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Clock } from '../util/clock';
+import { CursorFile, lock, pointLines, readCursor, scanLines, syncDir } from './spool-files';
 import {
-  CursorFile,
-  HASH,
-  lock,
-  NEWLINE,
-  pointLines,
-  readCursor,
-  scanLines,
-  syncDir,
-  truncateFile,
-} from './spool-files';
+  Marker,
+  readPoints,
+  readSegment,
+  scanSegments,
+  Segment,
+  segmentFile,
+  SpoolPosition,
+} from './spool-segments';
 import { AppendTags } from './spool-tags';
 
 export { SpoolLockedError } from './spool-files';
@@ -51,12 +50,7 @@ export interface SpoolOptions {
   clock: Clock;
 }
 
-export interface SpoolPosition {
-  seq: number;
-  offset: number;
-  /** Points of segment `seq` before `offset`. */
-  consumed: number;
-}
+export type { SpoolPosition } from './spool-segments';
 
 export interface SpoolBatch {
   /** Whole lines, `#t` comments included, as they are on disk. */
@@ -76,19 +70,6 @@ export interface SpoolSource {
   /** Called once, when the points are on disk (fsynced) or, with the
    *  error, when they could not be written. Must not throw. */
   stored(err?: Error): void;
-}
-
-interface Segment {
-  seq: number;
-  bytes: number;
-  points: number;
-  reader?: FileHandle;
-}
-
-interface Marker {
-  seq: number;
-  offset: number;
-  at: number;
 }
 
 /** Appends waiting for the next write: they share it, its fsync and its outcome. */
@@ -221,50 +202,24 @@ export class Spool {
     if (this.pendingPoints === 0) return null;
     // Nothing from the cursor on may be dropped while it is being read.
     this.inFlight = { from: this.cursor.seq, to: Number.MAX_SAFE_INTEGER };
-    const pieces: Buffer[] = [];
-    let count = 0;
-    let { seq, offset, consumed } = this.cursor;
-    while (count < max) {
-      const index = this.segments.findIndex((s) => s.seq >= seq);
-      if (index < 0) break;
-      const segment = this.segments[index];
-      if (segment.seq !== seq)
-        ({ seq, offset, consumed } = { seq: segment.seq, offset: 0, consumed: 0 });
-      if (offset >= segment.bytes) {
-        if (index === this.segments.length - 1) break;
-        ({ seq, offset, consumed } = { seq: this.segments[index + 1].seq, offset: 0, consumed: 0 });
-        continue;
-      }
-      // Read about as many bytes as the wanted points take, from the average line.
-      const average = segment.points > 0 ? segment.bytes / segment.points : 128;
-      let want = Math.min(segment.bytes - offset, Math.ceil(average * (max - count) * 1.1) + 4096);
-      let buf: Buffer;
-      let taken: number;
-      let points: number;
-      for (;;) {
-        buf = await this.readAt(segment, offset, want);
-        ({ taken, points } = scanLines(buf, max - count));
-        if (taken > 0 || want >= segment.bytes - offset) break;
-        want *= 2; // a line longer than the guess
-      }
-      if (taken === 0) throw new Error(`history spool segment ${seq} ends without a newline`);
-      pieces.push(buf.subarray(0, taken));
-      offset += taken;
-      count += points;
-      consumed += points;
-    }
+    const { pieces, count, end } = await readPoints(
+      this.options.dir,
+      this.segments,
+      this.cursor,
+      max,
+    );
     if (pieces.length === 0) {
       this.inFlight = undefined;
       return null;
     }
-    this.inFlight = { from: this.cursor.seq, to: seq };
+    this.inFlight = { from: this.cursor.seq, to: end.seq };
     const body = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
     const first = this.front;
     let lines: string[] | undefined;
     const batch: SpoolBatch = {
       body,
       count,
-      end: { seq, offset, consumed },
+      end,
       lines: () => (lines ??= pointLines(body)),
       sourceOf: (line) => {
         const index = batch.lines().indexOf(line);
@@ -456,19 +411,11 @@ export class Spool {
   // -------------------------------------------------------------- files
 
   private segmentFile(seq: number): string {
-    return path.join(this.options.dir, `${String(seq).padStart(10, '0')}.lp`);
+    return segmentFile(this.options.dir, seq);
   }
 
-  private async readAt(segment: Segment, offset: number, length: number): Promise<Buffer> {
-    segment.reader ??= await open(this.segmentFile(segment.seq), 'r');
-    const buf = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const { bytesRead } = await segment.reader.read(buf, read, length - read, offset + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return buf.subarray(0, read);
+  private readAt(segment: Segment, offset: number, length: number): Promise<Buffer> {
+    return readSegment(this.options.dir, segment, offset, length);
   }
 
   private async removeSegment(segment: Segment): Promise<void> {
@@ -515,31 +462,7 @@ export class Spool {
     await lock(dir);
     const cursorFile = path.join(dir, 'cursor.json');
     const saved = await readCursor(cursorFile);
-    const seqs = (await readdir(dir))
-      .map((name) => /^(\d{10})\.lp$/.exec(name))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    for (const seq of seqs) {
-      if (saved && seq < saved.seq) {
-        await rm(this.segmentFile(seq), { force: true });
-        continue;
-      }
-      const data = await readFile(this.segmentFile(seq));
-      const end = data.lastIndexOf(NEWLINE) + 1;
-      if (end < data.length) await truncateFile(this.segmentFile(seq), end);
-      const segment: Segment = { seq, bytes: end, points: 0 };
-      let start = 0;
-      while (start < end) {
-        const nl = data.indexOf(NEWLINE, start);
-        if (data[start] === HASH) {
-          const at = Number(/^#t (\d+)/.exec(data.toString('utf8', start, nl))?.[1]);
-          if (Number.isFinite(at)) this.markers.push({ seq, offset: start, at });
-        } else if (nl > start) segment.points += 1;
-        start = nl + 1;
-      }
-      this.segments.push(segment);
-    }
+    ({ segments: this.segments, markers: this.markers } = await scanSegments(dir, saved?.seq));
     const first = this.segments[0];
     if (saved && first && first.seq === saved.seq) {
       const offset = Math.min(saved.offset, first.bytes);

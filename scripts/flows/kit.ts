@@ -136,6 +136,49 @@ export class Tab {
     return this.add('catch', id, at, { name, scope, uncaught: false }, wires);
   }
 
+  /** A dashboard-access node letting through the operators of the device's customer. */
+  operatorCheck(id: string, at: [number, number], wires: Wires) {
+    return this.add(
+      'dashboard-access',
+      id,
+      at,
+      { name: 'operator of that customer?', registry: 'sf-registry', require: 'operate' },
+      wires,
+    );
+  }
+
+  /** An actuator-command node for orders whose messages name their unit
+   *  (msg.target, msg.payload.dest), over MQTT and, with `eot`, EOT too. */
+  orders(
+    id: string,
+    at: [number, number],
+    name: string,
+    retry: { eot?: boolean; ackTimeout: number; attempts: number; ttl: number },
+    wires: Wires,
+  ) {
+    return this.add(
+      'actuator-command',
+      id,
+      at,
+      {
+        name,
+        registry: 'sf-registry',
+        broker: 'sf-broker',
+        eot: retry.eot ? 'sf-eot-server' : '',
+        base: '',
+        kind: '',
+        order: '',
+        dest: 'all',
+        customer: '',
+        ackTimeout: retry.ackTimeout,
+        attempts: retry.attempts,
+        ttl: retry.ttl,
+        queueLimit: 1000,
+      },
+      wires,
+    );
+  }
+
   debug(id: string, at: [number, number], name: string, active = false) {
     return this.add(
       'debug',

@@ -124,13 +124,7 @@ msg.deviceId = p.deviceId;
 return msg;`,
     [['sf-h-operate']],
   );
-  t.add(
-    'dashboard-access',
-    'sf-h-operate',
-    [2, 4],
-    { name: 'operator of that customer?', registry: 'sf-registry', require: 'operate' },
-    [['sf-h-lookup'], ['sf-h-refused']],
-  );
+  t.operatorCheck('sf-h-operate', [2, 4], [['sf-h-lookup'], ['sf-h-refused']]);
   t.add('device-lookup', 'sf-h-lookup', [3, 4], { name: 'relay', registry: 'sf-registry' }, [
     ['sf-h-order'],
   ]);
@@ -148,27 +142,10 @@ msg.payload = { order: msg.payload.order, dest: d.id };
 return msg;`,
     [['sf-h-cmd']],
   );
-  t.add(
-    'actuator-command',
-    'sf-h-cmd',
-    [5, 4],
-    {
-      name: 'relay orders',
-      registry: 'sf-registry',
-      broker: 'sf-broker',
-      eot: '',
-      base: '',
-      kind: '',
-      order: '',
-      dest: 'all',
-      customer: '',
-      ackTimeout: 5,
-      attempts: 2,
-      ttl: 60,
-      queueLimit: 1000,
-    },
-    [['sf-h-result'], []],
-  );
+  t.orders('sf-h-cmd', [5, 4], 'relay orders', { ackTimeout: 5, attempts: 2, ttl: 60 }, [
+    ['sf-h-result'],
+    [],
+  ]);
   t.fn(
     'sf-h-result',
     [6, 4],

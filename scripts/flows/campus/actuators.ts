@@ -88,13 +88,7 @@ msg.deviceId = p.deviceId;
 return msg;`,
     [['sf-u-operate']],
   );
-  t.add(
-    'dashboard-access',
-    'sf-u-operate',
-    [2, 3],
-    { name: 'operator of that customer?', registry: 'sf-registry', require: 'operate' },
-    [['sf-u-lookup'], ['sf-u-refused']],
-  );
+  t.operatorCheck('sf-u-operate', [2, 3], [['sf-u-lookup'], ['sf-u-refused']]);
   t.add('device-lookup', 'sf-u-lookup', [3, 3], { name: 'unit', registry: 'sf-registry' }, [
     ['sf-u-order'],
   ]);
@@ -113,27 +107,10 @@ msg.payload = { order: p.order, dest: d.id };
 return msg;`,
     [['sf-u-cmd']],
   );
-  t.add(
-    'actuator-command',
-    'sf-u-cmd',
-    [5, 3],
-    {
-      name: 'orders',
-      registry: 'sf-registry',
-      broker: 'sf-broker',
-      eot: '',
-      base: '',
-      kind: '',
-      order: '',
-      dest: 'all',
-      customer: '',
-      ackTimeout: 5,
-      attempts: 2,
-      ttl: 60,
-      queueLimit: 1000,
-    },
-    [['sf-u-result'], []],
-  );
+  t.orders('sf-u-cmd', [5, 3], 'orders', { ackTimeout: 5, attempts: 2, ttl: 60 }, [
+    ['sf-u-result'],
+    [],
+  ]);
   t.fn(
     'sf-u-result',
     [6, 3],

@@ -44,13 +44,7 @@ if (p.action === 'shelve') msg.payload.duration = p.duration || '1h';
 return msg;`,
     [['sf-a-operate']],
   );
-  t.add(
-    'dashboard-access',
-    'sf-a-operate',
-    [2, 3],
-    { name: 'operator of that customer?', registry: 'sf-registry', require: 'operate' },
-    [['sf-a-control'], ['sf-a-refused']],
-  );
+  t.operatorCheck('sf-a-operate', [2, 3], [['sf-a-control'], ['sf-a-refused']]);
   t.fn(
     'sf-a-refused',
     [3, 4],

@@ -50,13 +50,7 @@ msg.deviceId = String(p.deviceId);
 return msg;`,
     [['sf-f-operate']],
   );
-  t.add(
-    'dashboard-access',
-    'sf-f-operate',
-    [2, 3],
-    { name: 'operator of that customer?', registry: 'sf-registry', require: 'operate' },
-    [['sf-f-lookup'], ['sf-f-refused']],
-  );
+  t.operatorCheck('sf-f-operate', [2, 3], [['sf-f-lookup'], ['sf-f-refused']]);
   t.add('device-lookup', 'sf-f-lookup', [3, 3], { name: 'device', registry: 'sf-registry' }, [
     ['sf-f-order'],
   ]);
@@ -82,25 +76,11 @@ if (d.config && d.config.transport === 'eot') {
 return msg;`,
     [['sf-f-cmd']],
   );
-  t.add(
-    'actuator-command',
+  t.orders(
     'sf-f-cmd',
     [5, 3],
-    {
-      name: 'device orders',
-      registry: 'sf-registry',
-      broker: 'sf-broker',
-      eot: 'sf-eot-server',
-      base: '',
-      kind: '',
-      order: '',
-      dest: 'all',
-      customer: '',
-      ackTimeout: 10,
-      attempts: 2,
-      ttl: 120,
-      queueLimit: 1000,
-    },
+    'device orders',
+    { eot: true, ackTimeout: 10, attempts: 2, ttl: 120 },
     [['sf-f-result'], []],
   );
   t.fn(

@@ -87,25 +87,11 @@ export function sensorsTab(): Tab {
     [['sf-c-alarm-debug'], ['sf-c-rule-cmd'], []],
   );
   t.debug('sf-c-alarm-debug', [5, 1], 'alarm changes');
-  t.add(
-    'actuator-command',
+  t.orders(
     'sf-c-rule-cmd',
     [5, 2],
-    {
-      name: 'rule actions',
-      registry: 'sf-registry',
-      broker: 'sf-broker',
-      eot: 'sf-eot-server',
-      base: '',
-      kind: '',
-      order: '',
-      dest: 'all',
-      customer: '',
-      ackTimeout: 10,
-      attempts: 3,
-      ttl: 300,
-      queueLimit: 1000,
-    },
+    'rule actions',
+    { eot: true, ackTimeout: 10, attempts: 3, ttl: 300 },
     [['sf-c-cmd-debug'], []],
   );
   t.debug('sf-c-cmd-debug', [6, 2], 'rule command results');
