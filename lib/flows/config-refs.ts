@@ -83,6 +83,7 @@ const SENSFLOW: Record<string, Refs> = {
   'alarm-control': { registry: required('sensflow-registry') },
   'history-out': { store: required('history-store') },
   'history-query': { store: required('history-store') },
+  'survey-cloud': { store: optional('history-store') },
   'actuator-command': {
     registry: required('sensflow-registry'),
     broker: optional('mqtt-broker'),
