@@ -72,6 +72,13 @@ function setupFrom(def: HistoryStoreDef): InfluxSetup | undefined {
   };
 }
 
+/** The server's own InfluxDB (SENSFLOW_INFLUX_URL, behind "Sensflow's
+ *  default") gets its database created when it is missing, as a fresh
+ *  InfluxDB has none; a store naming its own server creates only when told. */
+function serverSetup(def: HistoryStoreDef): InfluxSetup | undefined {
+  return !def.backend || def.backend === 'default' ? { createDatabase: true } : undefined;
+}
+
 export = function (RED: NodeAPI) {
   function HistoryStore(this: HistoryStoreNode & { precision: Precision }, def: HistoryStoreDef) {
     RED.nodes.createNode(this, def);
@@ -101,7 +108,7 @@ export = function (RED: NodeAPI) {
       const spoolMb = count(def.spoolMb, 'spoolMb');
       return openHistory({
         spec,
-        setup: spec.kind === 'influxdb' ? setupFrom(def) : undefined,
+        setup: spec.kind === 'influxdb' ? (setupFrom(def) ?? serverSetup(def)) : undefined,
         spoolDir: path.join(spool.dir, this.id.replace(/[^A-Za-z0-9._-]/g, '_')),
         spoolMaxBytes: spoolMb ? spoolMb * 1024 * 1024 : spool.maxBytes,
         retentionMs: retentionMs(embeddedRetentionDays()),

@@ -9,6 +9,7 @@ import {
   startMosquitto,
   InfluxDb,
 } from '../../support/services';
+import { influxQl } from '../../support/history';
 import { waitFor } from '../../support/net';
 import { SensflowProcess, startSensflowProcess, testEnv } from '../../support/sensflow-process';
 
@@ -60,6 +61,18 @@ describe('sensflow start with external services', function () {
     assert.equal(body.components.history.backend, `${influx.url}/sensflow`);
     assert.equal(body.components.broker.backend, `${mosquitto.url}`);
     assert.doesNotMatch(sf.output(), /MQTT:\s+port/, 'no embedded broker');
+  });
+
+  it("creates SENSFLOW_INFLUX_URL's database on a fresh InfluxDB", async () => {
+    // The default flows' history-store follows the server's InfluxDB: without
+    // its database every write would be refused (404) and wait in the spool.
+    await waitFor(async () => {
+      const [databases] = await influxQl(influx.url, '', 'SHOW DATABASES');
+      assert.ok(
+        databases?.values.some(([name]) => name === 'sensflow'),
+        JSON.stringify(databases?.values),
+      );
+    }, 15_000);
   });
 
   it('reports InfluxDB down with 503 while it is stopped, and up again once it is back', async () => {
