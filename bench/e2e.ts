@@ -155,10 +155,19 @@ const RULE_METRICS = [
 interface Tracked {
   server: number;
   generator: number;
+  /** influxd, in the InfluxDB mode: part of the server side, as SQLite is
+   *  inside the Sensflow process in the embedded mode. */
+  influxdb?: number;
 }
 
-/** CPU seconds of Sensflow, Chromium and the load generator, each with its children. */
-function cpuNow(t: Tracked): { server: number; chromium: number; generator: number } {
+/** CPU seconds of Sensflow, Chromium, the load generator (each with its
+ *  children) and InfluxDB. */
+function cpuNow(t: Tracked): {
+  server: number;
+  chromium: number;
+  generator: number;
+  influxdb: number;
+} {
   const tree = processTree();
   const chromium = tree
     .descendants(process.pid)
@@ -168,6 +177,7 @@ function cpuNow(t: Tracked): { server: number; chromium: number; generator: numb
     server: cpuSeconds([t.server, ...tree.descendants(t.server)]),
     chromium: cpuSeconds(chromium),
     generator: cpuSeconds([t.generator, ...tree.descendants(t.generator)]),
+    influxdb: t.influxdb ? cpuSeconds([t.influxdb]) : 0,
   };
 }
 
@@ -181,8 +191,10 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
     SENSFLOW_CREDENTIAL_SECRET: SECRET,
   };
   let influxUrl: string | undefined;
+  let influxPid: number | undefined;
   if (backend === 'influxdb') {
     const influx = await startInfluxDb();
+    influxPid = influx.process.pid;
     cleanups.push(() => influx.process.stop());
     influxUrl = `${influx.url}/bench_${Date.now()}`;
     env.SENSFLOW_INFLUX_URL = influxUrl;
@@ -213,7 +225,11 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
   cleanups.push(() => counter.close());
 
   const load = await loadGenerator();
-  const tracked = { server: sf.child.pid!, generator: load.child.pid! };
+  const tracked: Tracked = {
+    server: sf.child.pid!,
+    generator: load.child.pid!,
+    influxdb: influxPid,
+  };
   const connect = await load.ask<{
     connected: number;
     failed: number;
@@ -275,11 +291,15 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
     );
   const steadyEnd = await settled(load, counter);
   const rulesAfter = await metrics(sf, RULE_METRICS);
-  const ours = share(cpuAfter.server - cpuBefore.server, seconds);
+  const influxdb = share(cpuAfter.influxdb - cpuBefore.influxdb, seconds);
+  // Ours is the whole server side: Sensflow, and InfluxDB when it holds the history.
+  const ours = share(cpuAfter.server - cpuBefore.server, seconds) + influxdb;
   const cpu = {
     readingsPerSecond: Math.round(steady.published / seconds),
     seconds: Number(seconds.toFixed(1)),
-    sensflowPercent: Number(ours.toFixed(1)),
+    sensflowPercent: Number(share(cpuAfter.server - cpuBefore.server, seconds).toFixed(1)),
+    ...(influxPid ? { influxdbPercent: Number(influxdb.toFixed(1)) } : {}),
+    serverSidePercent: Number(ours.toFixed(1)),
     chromiumPercent: Number(share(cpuAfter.chromium - cpuBefore.chromium, seconds).toFixed(1)),
     generatorPercent: Number(share(cpuAfter.generator - cpuBefore.generator, seconds).toFixed(1)),
     thingsboardPercent: THINGSBOARD_SHARE,
@@ -316,6 +336,13 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
       backlogEnd: end,
       drainMs: after.ms,
       sensflowPercent: Number(share(cpu1.server - cpu0.server, result.seconds).toFixed(1)),
+      ...(influxPid
+        ? {
+            influxdbPercent: Number(
+              share(cpu1.influxdb - cpu0.influxdb, result.seconds).toFixed(1),
+            ),
+          }
+        : {}),
     };
     const ok =
       step.lost === 0 && step.unacked === 0 && step.achieved >= rate * 0.97 && after.ms <= DRAIN_MS;
