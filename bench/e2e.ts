@@ -10,7 +10,9 @@
 //  3. the alarm rules' evaluations and the alarms they opened.
 // Run: npm run bench -- e2e, or npm run build && npx tsx bench/e2e.ts
 //      [--devices 5000] [--seconds 30] [--step-seconds 15] [--rates 2000,3500,5000,6500]
-//      [--history embedded|influxdb|both]
+//      [--history embedded|influxdb|both] [--broker embedded|mosquitto]
+// (mosquitto: Debian's Mosquitto with its dynamic-security plugin, kept in
+// step with the registry by Sensflow, as docs/scale-out.md sets it up)
 // BENCH_E2E_SECONDS=<s> shortens both windows; BENCH_PROFILE=<dir> writes a
 // CPU profile of the Sensflow process there; BENCH_PRELOAD=<file> has it
 // require a file first (e.g. to count SQL statements).
@@ -31,7 +33,8 @@ import {
   startSensflowProcess,
   testEnv,
 } from '../test/support/sensflow-process';
-import { startInfluxDb } from '../test/support/services';
+import { addServiceClient, dynsecAdmin, service } from '../test/support/scale-out';
+import { startInfluxDb, startMosquitto } from '../test/support/services';
 import type { LoadDevice } from './peers/e2e-load';
 import { countReadings, HistoryCounter } from './peers/e2e-history';
 import { cpuSeconds, processTree } from './peers/proc-cpu';
@@ -44,8 +47,12 @@ const { values } = parseArgs({
     'step-seconds': { type: 'string', default: envSeconds ?? '15' },
     rates: { type: 'string', default: '2000,3500,5000,6500' },
     history: { type: 'string', default: 'embedded' },
+    broker: { type: 'string', default: 'embedded' },
   },
 });
+if (values.broker !== 'embedded' && values.broker !== 'mosquitto')
+  throw new Error(`--broker is embedded or mosquitto, not ${values.broker}`);
+const BROKER = values.broker;
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const STEP_SECONDS = Number(values['step-seconds']);
@@ -155,9 +162,10 @@ const RULE_METRICS = [
 interface Tracked {
   server: number;
   generator: number;
-  /** influxd, in the InfluxDB mode: part of the server side, as SQLite is
-   *  inside the Sensflow process in the embedded mode. */
+  /** influxd and mosquitto, when they are used: part of the server side, as
+   *  SQLite and the broker are inside the Sensflow process otherwise. */
   influxdb?: number;
+  mosquitto?: number;
 }
 
 /** CPU seconds of Sensflow, Chromium, the load generator (each with its
@@ -167,6 +175,7 @@ function cpuNow(t: Tracked): {
   chromium: number;
   generator: number;
   influxdb: number;
+  mosquitto: number;
 } {
   const tree = processTree();
   const chromium = tree
@@ -178,6 +187,7 @@ function cpuNow(t: Tracked): {
     chromium: cpuSeconds(chromium),
     generator: cpuSeconds([t.generator, ...tree.descendants(t.generator)]),
     influxdb: t.influxdb ? cpuSeconds([t.influxdb]) : 0,
+    mosquitto: t.mosquitto ? cpuSeconds([t.mosquitto]) : 0,
   };
 }
 
@@ -199,9 +209,24 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
     influxUrl = `${influx.url}/bench_${Date.now()}`;
     env.SENSFLOW_INFLUX_URL = influxUrl;
   }
+  let mosquitto: { port: number; pid?: number } | undefined;
+  if (BROKER === 'mosquitto') {
+    const broker = await startMosquitto({
+      dynsec: { adminUser: dynsecAdmin.user, adminPassword: dynsecAdmin.password },
+      config: ['set_tcp_nodelay true', 'max_queued_messages 10000'],
+    });
+    cleanups.push(() => broker.process.stop());
+    addServiceClient(broker.port);
+    env.SENSFLOW_MQTT_URL = `mqtt://${service.username}:${service.password}@127.0.0.1:${broker.port}`;
+    env.SENSFLOW_MQTT_DYNSEC_USER = dynsecAdmin.user;
+    env.SENSFLOW_MQTT_DYNSEC_PASSWORD = dynsecAdmin.password;
+    mosquitto = { port: broker.port, pid: broker.process.pid };
+  }
   cleanups.push(() => fs.rmSync(env.SENSFLOW_HOME, { recursive: true, force: true }));
   const registered = await register(env.SENSFLOW_HOME, devices);
-  console.log(`# ${backend}: ${DEVICES} devices registered in ${registered.toFixed(1)} s`);
+  console.log(
+    `# ${backend} history, ${BROKER} broker: ${DEVICES} devices registered in ${registered.toFixed(1)} s`,
+  );
 
   // The Sensflow process, with a CPU profile when asked.
   const profileDir = process.env.BENCH_PROFILE;
@@ -229,6 +254,7 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
     server: sf.child.pid!,
     generator: load.child.pid!,
     influxdb: influxPid,
+    mosquitto: mosquitto?.pid,
   };
   const connect = await load.ask<{
     connected: number;
@@ -238,7 +264,7 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
   }>({
     cmd: 'connect',
     httpPort: sf.httpPort,
-    mqttPort: sf.mqttPort,
+    mqttPort: mosquitto?.port ?? sf.mqttPort,
     devices,
     subnet: 20,
   });
@@ -292,13 +318,15 @@ async function benchmark(backend: 'embedded' | 'influxdb'): Promise<Record<strin
   const steadyEnd = await settled(load, counter);
   const rulesAfter = await metrics(sf, RULE_METRICS);
   const influxdb = share(cpuAfter.influxdb - cpuBefore.influxdb, seconds);
-  // Ours is the whole server side: Sensflow, and InfluxDB when it holds the history.
-  const ours = share(cpuAfter.server - cpuBefore.server, seconds) + influxdb;
+  const broker = share(cpuAfter.mosquitto - cpuBefore.mosquitto, seconds);
+  // Ours is the whole server side: Sensflow, and InfluxDB and Mosquitto when used.
+  const ours = share(cpuAfter.server - cpuBefore.server, seconds) + influxdb + broker;
   const cpu = {
     readingsPerSecond: Math.round(steady.published / seconds),
     seconds: Number(seconds.toFixed(1)),
     sensflowPercent: Number(share(cpuAfter.server - cpuBefore.server, seconds).toFixed(1)),
     ...(influxPid ? { influxdbPercent: Number(influxdb.toFixed(1)) } : {}),
+    ...(mosquitto ? { mosquittoPercent: Number(broker.toFixed(1)) } : {}),
     serverSidePercent: Number(ours.toFixed(1)),
     chromiumPercent: Number(share(cpuAfter.chromium - cpuBefore.chromium, seconds).toFixed(1)),
     generatorPercent: Number(share(cpuAfter.generator - cpuBefore.generator, seconds).toFixed(1)),
