@@ -70,7 +70,7 @@ export class EmbeddedBroker {
       persistence: persistenceLevel(level),
       ...policyHandlers(() => policy.current, options.logger),
     });
-    dedupePerDelivery(aedes);
+    dedupePerDelivery(aedes, options.logger);
     aedes.on('clientError', (client, err) =>
       options.logger.debug(`mqtt client ${client.id}: ${errorMessage(err)}`),
     );

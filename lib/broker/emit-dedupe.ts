@@ -12,13 +12,14 @@
 // already under way, which is what the dedupe is meant to catch: aedes
 // delivers one packet to all its matching subscriptions synchronously.
 import { Aedes, Client } from 'aedes';
+import { Logger } from '../util/log';
 
 interface Emitter {
-  _do(message: { brokerCounter?: number }, callback: unknown): unknown;
+  _do(message: unknown, callback: unknown): unknown;
 }
 
 /** Makes `aedes` dedupe per delivery; call before any client connects. */
-export function dedupePerDelivery(aedes: Aedes): void {
+export function dedupePerDelivery(aedes: Aedes, logger: Logger): void {
   const mq = (aedes as unknown as { mq: Partial<Emitter> }).mq;
   const deliver = mq._do;
   // Fail at start, not by losing messages, if a new aedes or mqemitter changed shape.
@@ -37,9 +38,16 @@ export function dedupePerDelivery(aedes: Aedes): void {
     }
   };
 
+  let warned = false;
   aedes.on('client', (client: Client) => {
     const duplicates = (client as unknown as { duplicates?: Record<string, number> }).duplicates;
-    if (!duplicates) throw new Error('this aedes version has no client.duplicates');
+    if (!duplicates) {
+      // Known only once a client connects; the broker tests tell whether a
+      // new aedes still drops overtaken packets.
+      if (!warned) logger.warn('embedded broker: this aedes has no client.duplicates to fix');
+      warned = true;
+      return;
+    }
     let lastDelivery = 0;
     // aedes forwards a packet when duplicates[id] < its brokerCounter (≥ 1)
     // and then stores the counter: read 0 for a new delivery, Infinity for
