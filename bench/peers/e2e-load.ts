@@ -9,6 +9,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { MqttLite } from './mqtt-lite';
+import { bounded, source } from './load-util';
 
 export interface LoadDevice {
   id: string;
@@ -42,22 +43,6 @@ interface Connected {
 const connected: Connected[] = [];
 const totals = { published: 0, acked: 0 };
 let running: { stop: () => void } | undefined;
-
-/** Spreads devices over many loopback source addresses: one address per device. */
-const source = (subnet: number, i: number) =>
-  `127.${subnet}.${Math.floor(i / 250) % 250}.${1 + (i % 250)}`;
-
-async function bounded(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
 
 /** GET /device/credentials?mac=…, as a device does on its first start. */
 function credentials(

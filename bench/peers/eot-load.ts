@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { EotClient } from '../../lib/eot/client';
 import { Framer } from '../../lib/eot/framer';
 import { MqttLite } from './mqtt-lite';
+import { bounded, source } from './load-util';
 
 export interface Device {
   id: string;
@@ -32,22 +33,6 @@ type Command =
 
 const sockets: Array<{ destroy(): void }> = [];
 const now = () => performance.now();
-
-/** Spreads connections over many loopback source addresses, so ephemeral ports never run out. */
-const source = (subnet: number, i: number) =>
-  `127.${subnet}.${Math.floor(i / 250) % 250}.${1 + (i % 250)}`;
-
-async function bounded(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
 
 async function eotLogin(c: Extract<Command, { cmd: 'eot-login' }>) {
   let ok = 0;
