@@ -3,21 +3,18 @@
 // unsubscribed on close and redeploy), and through the config node's
 // connection to a real Mosquitto, or with a bad setting.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
 import type { Node, NodeMessage } from 'node-red';
-import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
+import type { EmbeddedBroker } from '../../lib/broker/embedded-broker';
 import {
   aedesInProcess,
   InProcessBroker,
   inProcessBroker,
   setInProcessBroker,
 } from '../../lib/broker/in-process';
-import { serviceLogin, servicePolicy } from '../../lib/broker/service-policy';
-import { silentLogger } from '../../lib/util/log';
+import { serviceLogin } from '../../lib/broker/service-policy';
 import brokerIn from '../../nodes/broker-in/broker-in';
+import { embeddedWithClient } from '../support/brokers';
 import { helper, load, startServer, stopServer } from '../support/node-helper';
 import { startMosquitto } from '../support/services';
 
@@ -87,25 +84,14 @@ const shape = ({ topic, payload, qos, retain }: NodeMessage & Record<string, unk
 
 describe('broker-in node', function () {
   this.timeout(30_000);
-  let dataDir: string;
   let broker: EmbeddedBroker;
   let client: MqttClient;
+  let closeBroker: () => Promise<void>;
   let active: number;
 
   beforeEach(async () => {
     await startServer();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-broker-in-'));
-    broker = await EmbeddedBroker.start({
-      dataDir,
-      host: '127.0.0.1',
-      port: 0,
-      policy: servicePolicy(login),
-      logger: silentLogger,
-    });
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.tcp}`, {
-      ...login,
-      reconnectPeriod: 0,
-    });
+    ({ broker, client, close: closeBroker } = await embeddedWithClient(login));
     // The real in-process side, counting the subscriptions it holds.
     const real = aedesInProcess(broker.aedes, '127.0.0.1', broker.ports.tcp);
     active = 0;
@@ -126,9 +112,7 @@ describe('broker-in node', function () {
   afterEach(async () => {
     setInProcessBroker(undefined);
     await stopServer();
-    await client.endAsync(true);
-    await broker.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await closeBroker();
   });
 
   it('sends what the core mqtt in node sends, in process, without a connection', async () => {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
 import { serviceLogin, servicePolicy } from '../../lib/broker/service-policy';
 import { silentLogger } from '../../lib/util/log';
@@ -65,3 +66,29 @@ export const TEST_BROKERS = [
   ['Mosquitto', mosquittoBroker],
   ['the embedded broker', embeddedBroker],
 ] as const;
+
+/** An embedded broker on a free port with a service login, and a client
+ *  logged in with it; close() ends both and removes the broker's folder. */
+export async function embeddedWithClient(login: { username: string; password: string }) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-broker-'));
+  const broker = await EmbeddedBroker.start({
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    policy: servicePolicy(login),
+    logger: silentLogger,
+  });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.tcp}`, {
+    ...login,
+    reconnectPeriod: 0,
+  });
+  return {
+    broker,
+    client,
+    async close() {
+      await client.endAsync(true);
+      await broker.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

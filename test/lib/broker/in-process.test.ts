@@ -3,44 +3,23 @@
 // and which host and port it answers for; MQTT payloads decoded as Node-RED's
 // `mqtt in` does.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import mqtt, { MqttClient } from 'mqtt';
-import { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
+import type { MqttClient } from 'mqtt';
+import type { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
 import { aedesInProcess, InProcessMessage } from '../../../lib/broker/in-process';
 import { decodePayload } from '../../../lib/broker/payload';
-import { serviceLogin, servicePolicy } from '../../../lib/broker/service-policy';
-import { silentLogger } from '../../../lib/util/log';
+import { serviceLogin } from '../../../lib/broker/service-policy';
+import { embeddedWithClient } from '../../support/brokers';
 
 const login = serviceLogin('in-process-test');
 
 describe('in-process broker', function () {
   this.timeout(20_000);
-  let dataDir: string;
   let broker: EmbeddedBroker;
   let client: MqttClient;
+  let close: () => Promise<void>;
 
-  beforeEach(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-inproc-'));
-    broker = await EmbeddedBroker.start({
-      dataDir,
-      host: '127.0.0.1',
-      port: 0,
-      policy: servicePolicy(login),
-      logger: silentLogger,
-    });
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.tcp}`, {
-      ...login,
-      reconnectPeriod: 0,
-    });
-  });
-
-  afterEach(async () => {
-    await client.endAsync(true);
-    await broker.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  beforeEach(async () => ({ broker, client, close } = await embeddedWithClient(login)));
+  afterEach(() => close());
 
   it('delivers retained messages, then live ones at the lower QoS, until unsubscribed', async () => {
     await client.publishAsync('u4/300/temperature', '{"value":20}', { qos: 1, retain: true });
