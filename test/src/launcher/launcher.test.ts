@@ -131,6 +131,13 @@ describe('sensflow start (embedded defaults)', function () {
     assert.match(text, /^sensflow_info\{version="[\d.]+",instance="sensflow-1"\} 1$/m);
   });
 
+  it("runs node with the young generation bin/sensflow's first line asks for", () => {
+    // The shebang is the only place such a V8 option takes effect (not
+    // NODE_OPTIONS set later, not v8.setFlagsFromString at run time).
+    const args = fs.readFileSync(`/proc/${sf.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(args.includes('--max-semi-space-size=32'), args.join(' '));
+  });
+
   it('runs the embedded broker: refuses anonymous clients, serves the service login on TCP and /mqtt', async () => {
     const secret = fs.readFileSync(path.join(sf.home, '.credential-secret'), 'utf8').trim();
     const login = serviceLogin(secret);
