@@ -95,12 +95,15 @@ export class ReadingConverter {
     const payload = msg.payload;
     if (!Array.isArray(payload)) {
       try {
-        lines.push(this.line(payload, measurement, msg, tagText, defaultTime, now));
+        // A list of exactly one (`push` would reserve room for 17).
+        return {
+          lines: [this.line(payload, measurement, msg, tagText, defaultTime, now)],
+          errors: NO_ERRORS,
+        };
       } catch (err) {
         if (!(err instanceof PointError)) throw err;
-        errors = [err.message];
+        return { lines, errors: [err.message] };
       }
-      return { lines, errors: errors ?? NO_ERRORS };
     }
     if (payload.length === 0) return { lines, errors: ['the payload is an empty array'] };
     for (let index = 0; index < payload.length; index++) {

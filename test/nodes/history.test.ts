@@ -11,7 +11,7 @@ import historyQuery from '../../nodes/history-query/history-query';
 import historyStore from '../../nodes/history-store/history-store';
 import { setSpoolDefaults } from '../../lib/history/spec';
 import { setDefaultStoreSpec } from '../../lib/store/shared';
-import { databaseName, postLines } from '../support/history';
+import { databaseName, influxQl, postLines } from '../support/history';
 import { waitFor } from '../support/net';
 import { helper, load, startServer, stopServer } from '../support/node-helper';
 import { influxdb } from '../support/services';
@@ -139,6 +139,27 @@ describe('history nodes', function () {
       (errors[0].error as { message: string }).message,
       /rejected: .*field type conflict/,
     );
+  });
+
+  it('keeps the order of the messages that arrive while its store opens', async () => {
+    const url = (await influxdb()).url;
+    const database = databaseName('nodes');
+    await load(
+      [historyStore, historyOut, historyQuery],
+      flow({ backend: 'influxdb', url, database, create: true }),
+    );
+    const done = collect('done');
+    // Sent at once after the deploy: the first ones find the store opening.
+    // Same series and time: InfluxDB keeps the last write, so order shows.
+    const time = Date.now() - 1000;
+    for (let i = 1; i <= 20; i++) {
+      helper.getNode('o1').receive({ payload: i, measurement: 'order', timestamp: time } as never);
+    }
+    await waitFor(async () => assert.equal(done.length, 20), 10_000);
+    await waitFor(async () => {
+      const [series] = await influxQl(url, database, 'SELECT "value" FROM "order"');
+      assert.deepEqual(series?.values, [[time, 20]]);
+    }, 10_000);
   });
 
   it('fails each message clearly without a history-store', async () => {
