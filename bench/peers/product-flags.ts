@@ -14,8 +14,10 @@ export function productNodeFlags(): string[] {
 }
 
 /** Returns when this process has the product's node options; otherwise runs
- *  this same command again with them and exits with its exit code. */
+ *  this same command again with them and exits with its exit code.
+ *  BENCH_NODE_DEFAULTS=1 runs on node's defaults instead (to compare). */
 export function withProductFlags(): void {
+  if (process.env.BENCH_NODE_DEFAULTS === '1') return;
   const missing = productNodeFlags().filter((flag) => !process.execArgv.includes(flag));
   if (missing.length === 0) return;
   const result = spawnSync(
@@ -24,4 +26,10 @@ export function withProductFlags(): void {
     { stdio: 'inherit' },
   );
   process.exit(result.status ?? 1);
+}
+
+/** The product's node options this process runs with, as text. */
+export function nodeFlagsInUse(): string {
+  const used = productNodeFlags().filter((flag) => process.execArgv.includes(flag));
+  return used.length > 0 ? used.join(' ') : "node's defaults";
 }
