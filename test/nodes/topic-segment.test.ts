@@ -2,15 +2,10 @@
 // filters, build topics, refuse bad topics, and take messages straight from the
 // core `mqtt in` node on the embedded broker.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import mqtt from 'mqtt';
 import type { Node, NodeMessage } from 'node-red';
-import { EmbeddedBroker } from '../../lib/broker/embedded-broker';
-import { serviceLogin, servicePolicy } from '../../lib/broker/service-policy';
-import { silentLogger } from '../../lib/util/log';
+import { serviceLogin } from '../../lib/broker/service-policy';
 import topicSegment from '../../nodes/topic-segment/topic-segment';
+import { embeddedWithClient } from '../support/brokers';
 import { helper, load, startServer, stopServer } from '../support/node-helper';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -237,20 +232,8 @@ describe('topic-segment node', function () {
   });
 
   it('routes what the core mqtt in node receives from the embedded broker', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sensflow-ts-'));
     const login = serviceLogin('topic-segment-test');
-    const broker = await EmbeddedBroker.start({
-      dataDir,
-      host: '127.0.0.1',
-      port: 0,
-      policy: servicePolicy(login),
-      logger: silentLogger,
-    });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.tcp}`, {
-      username: login.username,
-      password: login.password,
-      reconnectPeriod: 0,
-    });
+    const { broker, client, close } = await embeddedWithClient(login);
     try {
       await load(
         [mqttNodes, topicSegment],
@@ -304,9 +287,8 @@ describe('topic-segment node', function () {
       assert.deepEqual(got[0][0].payload, { order: 'idle', unitID: 's1', status: 'open' });
       assert.equal(got[1][0].segments?.kind, 'temperature');
     } finally {
-      await client.endAsync(true);
       await helper.unload();
-      await broker.close();
+      await close();
     }
   });
 });
