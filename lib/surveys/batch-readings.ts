@@ -40,18 +40,20 @@ export interface StoreReport {
  * Stores the good lines of a batch and resolves once they are on disk
  * (fsynced in the writer's spool), so the cloud confirms nothing it could
  * still lose. Bad lines and refused points are reported, not retried: they
- * would be refused again. Rejects when the points cannot be written.
+ * would be refused again. Rejects when the points cannot be written. `now`
+ * bounds how far ahead a survey's time may be.
  */
 export function storeBatch(
   writer: HistoryWriter,
   converter: ReadingConverter,
   batch: Pick<ReceivedBatch, 'id' | 'lines' | 'receivedAt'>,
   report: StoreReport,
+  now: number,
 ): Promise<number> {
   const { message, problems } = batchReadings(batch);
   if (problems.length > 0) report.warn(`batch ${batch.id}: ${describeProblems(problems)}`);
   if (message.payload.length === 0) return Promise.resolve(0);
-  const { lines, errors } = converter.convert(message, Date.now());
+  const { lines, errors } = converter.convert(message, now);
   if (errors.length > 0) report.warn(`batch ${batch.id}: refused: ${errors.join('; ')}`);
   if (lines.length === 0) return Promise.resolve(0);
   return new Promise((resolve, reject) =>

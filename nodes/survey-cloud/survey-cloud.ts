@@ -67,7 +67,7 @@ export = function (RED: NodeAPI) {
           precision: storeNode.precision,
           maxFutureMs: MAX_FUTURE_MS,
         });
-        store = (batch) => storeBatch(history.writer, converter, batch, this);
+        store = (batch) => storeBatch(history.writer, converter, batch, this, Date.now());
       }
       const host = property(def.host, '127.0.0.1');
       const port = portProperty(def.port, DEFAULT_CLOUD_PORT, RED._('survey-cloud.label.port'));
