@@ -1,7 +1,7 @@
 // The segment files of a history spool (spool.ts): their names, reading a
 // range of one, and the scan at open that finds them, cuts a torn last line
-// (a write cut short by a crash, never acknowledged) and counts their points
-// and time markers.
+// (a write cut short by a crash, never acknowledged), counts their points
+// and time markers, and finds where sending resumes.
 import { FileHandle, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { HASH, NEWLINE, scanLines, truncateFile } from './spool-files';
@@ -133,4 +133,22 @@ export async function scanSegments(
     segments.push(segment);
   }
   return { segments, markers };
+}
+
+/**
+ * Where sending resumes at open: at the saved cursor (cursor.json) when it
+ * is in the first segment, else at the start of the first segment.
+ */
+export async function resumeAt(
+  dir: string,
+  segments: readonly Segment[],
+  saved: { seq: number; offset: number } | undefined,
+): Promise<SpoolPosition> {
+  const first = segments[0];
+  if (!saved || !first || first.seq !== saved.seq) {
+    return { seq: first?.seq ?? 1, offset: 0, consumed: 0 };
+  }
+  const offset = Math.min(saved.offset, first.bytes);
+  const head = await readSegment(dir, first, 0, offset);
+  return { seq: first.seq, offset, consumed: scanLines(head, Infinity).points };
 }

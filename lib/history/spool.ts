@@ -6,26 +6,23 @@
 // a crash only means a batch is sent again, which InfluxDB absorbs (a point
 // with the same series and time overwrites itself). When the files exceed
 // the size limit, the oldest segments are dropped and the points counted.
-//
-// Appends that arrive together (in the same turn of the event loop, while the
-// previous write is being fsynced, or within `groupMs` of its start) share one
-// write and one fsync: a group commit, so the cost of durability is paid per
-// group, not per message. Readings trickling in one by one would otherwise
-// cost a write and an fsync each.
+// Appends that arrive together share one write and one fsync: the group
+// commit of spool-group.ts, which writes them to the last segment.
 //
 // Layout of the directory: `0000000001.lp`, `0000000002.lp`, … (segments),
 // `cursor.json` (first unsent byte), `lock` (the owning process id). Each
 // segment is line protocol; `#t <ms>` comment lines (InfluxDB skips them)
 // record when the points after them were accepted, at most once a second.
 import fs from 'node:fs';
-import { FileHandle, open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Clock } from '../util/clock';
-import { CursorFile, lock, pointLines, readCursor, scanLines, syncDir } from './spool-files';
+import { CursorFile, lock, pointLines, readCursor } from './spool-files';
+import { GroupCommit, GroupLines, SpoolSource } from './spool-group';
 import {
   Marker,
   readPoints,
-  readSegment,
+  resumeAt,
   scanSegments,
   Segment,
   segmentFile,
@@ -51,6 +48,7 @@ export interface SpoolOptions {
 }
 
 export type { SpoolPosition } from './spool-segments';
+export type { SpoolSource } from './spool-group';
 
 export interface SpoolBatch {
   /** Whole lines, `#t` comments included, as they are on disk. */
@@ -65,38 +63,14 @@ export interface SpoolBatch {
   sourceOf(line: string): SpoolSource | undefined;
 }
 
-/** Who appended points (a message, say): told once they are stored. */
-export interface SpoolSource {
-  /** Called once, when the points are on disk (fsynced) or, with the
-   *  error, when they could not be written. Must not throw. */
-  stored(err?: Error): void;
-}
-
-/** Appends waiting for the next write: they share it, its fsync and its outcome. */
-interface Group {
-  /** The point lines, joined only when written (one copy, not a rope per append). */
-  lines: string[];
-  /** Sources with the indexes of their points within the group. */
-  sources: Array<{ start: number; end: number; source: SpoolSource }>;
-  /** For append(): made on first use. */
-  done?: Promise<void>;
-  resolve?: () => void;
-  reject?: (err: Error) => void;
-}
-
-const MARKER_EVERY_MS = 1000;
-const DEFAULT_GROUP_MS = 20;
 const opened = new Map<string, Promise<void>>();
 
 export class Spool {
   private segments: Segment[] = [];
-  private writer!: FileHandle;
   private cursorFile!: CursorFile;
   private cursor: SpoolPosition = { seq: 1, offset: 0, consumed: 0 };
   private markers: Marker[] = [];
-  private lastMarkerAt = -Infinity;
-  private next?: Group;
-  private flushing?: Promise<void>;
+  private readonly groups: GroupCommit;
   private inFlight?: { from: number; to: number };
   private pendingPoints = 0;
   /** Points taken off the front (sent or dropped) since the spool was opened:
@@ -107,21 +81,26 @@ export class Spool {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
   private releaseDir!: () => void;
-  private readonly segmentBytes: number;
-  private readonly groupMs: number;
-  /** When the last write started (performance.now()). */
-  private lastWriteAt = -Infinity;
   /** Called whenever points become readable. */
   onData?: () => void;
   /** Called with the number of unsent points dropped to stay under the limit. */
   onDrop?: (points: number) => void;
 
   private constructor(private readonly options: SpoolOptions) {
-    this.segmentBytes =
-      options.segmentBytes ??
-      Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4)));
     this.sources = new AppendTags(options.maxSources);
-    this.groupMs = options.groupMs ?? DEFAULT_GROUP_MS;
+    this.groups = new GroupCommit({
+      dir: options.dir,
+      segmentBytes:
+        options.segmentBytes ??
+        Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxBytes / 4))),
+      groupMs: options.groupMs,
+      clock: options.clock,
+      target: {
+        segments: () => this.segments,
+        appended: (group, marker) => this.appended(group, marker),
+        written: () => this.enforceLimit(),
+      },
+    });
   }
 
   static async open(options: SpoolOptions): Promise<Spool> {
@@ -138,7 +117,7 @@ export class Spool {
     try {
       await spool.recover();
     } catch (err) {
-      await spool.writer?.close().catch(() => undefined);
+      await spool.groups.close().catch(() => undefined);
       await spool.cursorFile?.close().catch(() => undefined);
       await rm(path.join(dir, 'lock'), { force: true }).catch(() => undefined);
       spool.releaseDir();
@@ -175,12 +154,7 @@ export class Spool {
   append(lines: string[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the history spool is closed'));
     if (lines.length === 0) return Promise.resolve();
-    const group = this.gather(lines);
-    group.done ??= new Promise<void>((resolve, reject) => {
-      group.resolve = resolve;
-      group.reject = reject;
-    });
-    return group.done;
+    return this.groups.append(lines);
   }
 
   /**
@@ -192,9 +166,7 @@ export class Spool {
   appendFrom(lines: string[], source: SpoolSource): void {
     if (this.closed) return source.stored(new Error('the history spool is closed'));
     if (lines.length === 0) return source.stored();
-    const group = this.gather(lines);
-    const end = group.lines.length;
-    group.sources.push({ start: end - lines.length, end, source });
+    this.groups.appendFrom(lines, source);
   }
 
   /** Up to `max` points from the oldest unsent one; null when none. */
@@ -266,107 +238,26 @@ export class Spool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    await this.groups.idle();
     await this.saveCursor().catch(() => undefined);
     await this.cursorFile.close().catch(() => undefined);
-    await this.writer.close().catch(() => undefined);
+    await this.groups.close().catch(() => undefined);
     for (const s of this.segments) await s.reader?.close().catch(() => undefined);
     await rm(path.join(this.options.dir, 'lock'), { force: true });
     this.releaseDir();
   }
 
-  // -------------------------------------------------------------- writing
+  // ------------------------------------------------- appends and the limit
 
-  /** Adds lines to the group being gathered for the next write. */
-  private gather(lines: string[]): Group {
-    const group = (this.next ??= { lines: [], sources: [] });
-    for (const line of lines) group.lines.push(line);
-    this.flushing ??= this.flushLoop();
-    return group;
-  }
-
-  private async flushLoop(): Promise<void> {
-    // Let the appends of this turn of the event loop join the first write;
-    // later ones gather while it is written and fsynced, and go next, no
-    // sooner than groupMs after it started. Real timers, not the clock: this
-    // paces disk writes, it is not a time of the domain.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.next) {
-        const wait = this.lastWriteAt + this.groupMs - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        this.lastWriteAt = performance.now();
-        const group = this.next;
-        this.next = undefined;
-        const now = this.options.clock.now();
-        const marker = now - this.lastMarkerAt >= MARKER_EVERY_MS;
-        const text = group.lines.join('\n') + '\n';
-        const buf = Buffer.from(marker ? `#t ${now}\n` + text : text);
-        try {
-          let segment = this.segments[this.segments.length - 1];
-          if (segment.bytes > 0 && segment.bytes + buf.length > this.segmentBytes) {
-            segment = await this.rotate();
-          }
-          await this.writeAll(segment, buf, marker, now, group);
-          await this.writer.datasync();
-        } catch (err) {
-          group.reject?.(err as Error);
-          for (const { source } of group.sources) source.stored(err as Error);
-          continue;
-        }
-        group.resolve?.();
-        for (const { source } of group.sources) source.stored();
-        await this.enforceLimit();
-      }
-    } finally {
-      this.flushing = undefined;
-    }
-  }
-
-  private async writeAll(
-    segment: Segment,
-    buf: Buffer,
-    marker: boolean,
-    now: number,
-    group: Group,
-  ): Promise<void> {
-    const before = segment.bytes;
-    try {
-      let written = 0;
-      while (written < buf.length) {
-        const { bytesWritten } = await this.writer.write(buf, written, buf.length - written);
-        written += bytesWritten;
-      }
-    } catch (err) {
-      // A partial write (disk full) must not leave half a line before the next one.
-      await this.writer.truncate(before).catch(() => undefined);
-      throw err;
-    }
-    // Readable from here on, though acknowledged only after the fsync.
-    if (marker) {
-      this.markers.push({ seq: segment.seq, offset: before, at: now });
-      this.lastMarkerAt = now;
-    }
-    segment.bytes += buf.length;
-    segment.points += group.lines.length;
+  /** A group is written: its points are readable, and counted. */
+  private appended(group: GroupLines, marker: Marker | undefined): void {
+    if (marker) this.markers.push(marker);
     const base = this.front + this.pendingPoints;
     for (const { start, end, source } of group.sources) {
       this.sources.add(base + start, base + end, source);
     }
     this.pendingPoints += group.lines.length;
     this.onData?.();
-  }
-
-  private async rotate(): Promise<Segment> {
-    await this.writer.close();
-    const last = this.segments[this.segments.length - 1];
-    const segment: Segment = { seq: last.seq + 1, bytes: 0, points: 0 };
-    this.writer = await open(this.segmentFile(segment.seq), 'a', 0o600);
-    this.segments.push(segment);
-    await syncDir(this.options.dir);
-    // Every segment starts with a marker, so dropping one never loses the time.
-    this.lastMarkerAt = -Infinity;
-    return segment;
   }
 
   /** Oldest-first: drops the oldest segments not being sent until under the limit. */
@@ -383,7 +274,7 @@ export class Spool {
         // Only the segment being written (and one in flight) is left: close
         // it, so the next append can drop it. The limit is exceeded by at
         // most one segment meanwhile.
-        if (writing.bytes > 0 && !this.closed) await this.rotate();
+        if (writing.bytes > 0 && !this.closed) await this.groups.rotate();
         break;
       }
       const lost =
@@ -410,14 +301,6 @@ export class Spool {
 
   // -------------------------------------------------------------- files
 
-  private segmentFile(seq: number): string {
-    return segmentFile(this.options.dir, seq);
-  }
-
-  private readAt(segment: Segment, offset: number, length: number): Promise<Buffer> {
-    return readSegment(this.options.dir, segment, offset, length);
-  }
-
   private async removeSegment(segment: Segment): Promise<void> {
     if (this.detachSegment(segment)) await this.deleteSegment(segment);
   }
@@ -433,7 +316,7 @@ export class Spool {
 
   private async deleteSegment(segment: Segment): Promise<void> {
     await segment.reader?.close().catch(() => undefined);
-    await rm(this.segmentFile(segment.seq), { force: true });
+    await rm(segmentFile(this.options.dir, segment.seq), { force: true });
   }
 
   private trimMarkers(): void {
@@ -463,25 +346,10 @@ export class Spool {
     const cursorFile = path.join(dir, 'cursor.json');
     const saved = await readCursor(cursorFile);
     ({ segments: this.segments, markers: this.markers } = await scanSegments(dir, saved?.seq));
-    const first = this.segments[0];
-    if (saved && first && first.seq === saved.seq) {
-      const offset = Math.min(saved.offset, first.bytes);
-      const head = await this.readAt(first, 0, offset);
-      this.cursor = { seq: first.seq, offset, consumed: scanLines(head, Infinity).points };
-    } else {
-      this.cursor = { seq: first?.seq ?? 1, offset: 0, consumed: 0 };
-    }
+    this.cursor = await resumeAt(dir, this.segments, saved);
     this.pendingPoints = this.segments.reduce((sum, s) => sum + s.points, 0) - this.cursor.consumed;
     this.trimMarkers();
-    const last = this.segments[this.segments.length - 1];
-    if (last && last.bytes < this.segmentBytes) {
-      this.writer = await open(this.segmentFile(last.seq), 'a', 0o600);
-    } else {
-      const segment: Segment = { seq: (last?.seq ?? 0) + 1, bytes: 0, points: 0 };
-      this.writer = await open(this.segmentFile(segment.seq), 'a', 0o600);
-      this.segments.push(segment);
-      await syncDir(dir);
-    }
+    await this.groups.openLast();
     this.cursorFile = await CursorFile.open(cursorFile);
     await this.saveCursor();
     await this.enforceLimit();
