@@ -76,6 +76,10 @@ export async function openHistory(options: OpenHistoryOptions): Promise<History>
   };
   if (spool.dropped > 0) dropped(spool.dropped);
   spool.onDrop = dropped;
+  spool.onLimitError = (err) =>
+    options.logger.warn(
+      `history: cannot drop old points from the spool ${spool.dir} (${errorMessage(err)}); tried again after the next write`,
+    );
   const writer = new HistoryWriter({
     backend,
     spool,

@@ -79,12 +79,17 @@ export class Spool {
   private readonly sources: AppendTags<SpoolSource>;
   private droppedPoints = 0;
   private closed = false;
+  /** This spool holds the folder's lock file. */
+  private locked = false;
   private saving: Promise<void> = Promise.resolve();
   private releaseDir!: () => void;
   /** Called whenever points become readable. */
   onData?: () => void;
   /** Called with the number of unsent points dropped to stay under the limit. */
   onDrop?: (points: number) => void;
+  /** Called when staying under the limit failed after a write (a segment
+   *  file that could not be deleted, say). */
+  onLimitError?: (err: unknown) => void;
 
   private constructor(private readonly options: SpoolOptions) {
     this.sources = new AppendTags(options.maxSources);
@@ -98,7 +103,9 @@ export class Spool {
       target: {
         segments: () => this.segments,
         appended: (group, marker) => this.appended(group, marker),
-        written: () => this.enforceLimit(),
+        // The group is stored whatever happens here; a segment that could
+        // not be deleted is tried again after the next write.
+        written: () => this.enforceLimit().catch((err: unknown) => this.onLimitError?.(err)),
       },
     });
   }
@@ -119,7 +126,8 @@ export class Spool {
     } catch (err) {
       await spool.groups.close().catch(() => undefined);
       await spool.cursorFile?.close().catch(() => undefined);
-      await rm(path.join(dir, 'lock'), { force: true }).catch(() => undefined);
+      // Only a lock this open took: one refused belongs to a live process.
+      if (spool.locked) await rm(path.join(dir, 'lock'), { force: true }).catch(() => undefined);
       spool.releaseDir();
       throw err;
     }
@@ -243,8 +251,12 @@ export class Spool {
     await this.cursorFile.close().catch(() => undefined);
     await this.groups.close().catch(() => undefined);
     for (const s of this.segments) await s.reader?.close().catch(() => undefined);
-    await rm(path.join(this.options.dir, 'lock'), { force: true });
-    this.releaseDir();
+    try {
+      await rm(path.join(this.options.dir, 'lock'), { force: true });
+    } finally {
+      // Else a later open of the same folder in this process would wait forever.
+      this.releaseDir();
+    }
   }
 
   // ------------------------------------------------- appends and the limit
@@ -343,6 +355,7 @@ export class Spool {
     const dir = this.options.dir;
     await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     await lock(dir);
+    this.locked = true;
     const cursorFile = path.join(dir, 'cursor.json');
     const saved = await readCursor(cursorFile);
     ({ segments: this.segments, markers: this.markers } = await scanSegments(dir, saved?.seq));

@@ -186,11 +186,52 @@ describe('history spool', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'lock'), String(process.ppid));
     await assert.rejects(openSpool(dir), SpoolLockedError);
+    // The refused open leaves the live owner's lock alone.
+    assert.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), String(process.ppid));
     // A lock left by a dead process is taken over.
     fs.writeFileSync(path.join(dir, 'lock'), '999999999');
     const spool = await openSpool(dir);
     await spool.append(lines(0, 1));
     assert.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), String(process.pid));
+  });
+
+  it('lets the folder be opened again after a close that failed', async () => {
+    const dir = tempDir();
+    const spool = await Spool.open({ dir, maxBytes: 1 << 20, clock });
+    // A lock the close cannot remove: a directory in its place.
+    const lockPath = path.join(dir, 'lock');
+    fs.rmSync(lockPath);
+    fs.mkdirSync(path.join(lockPath, 'inside'), { recursive: true });
+    await assert.rejects(spool.close());
+    fs.rmSync(lockPath, { recursive: true });
+    const again = await Promise.race([
+      openSpool(dir),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+    ]);
+    assert.ok(again instanceof Spool, 'the second open waited for the failed close forever');
+  });
+
+  it('reports a segment it cannot drop, and goes on appending', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir, 16 * 1024, 4096);
+    const errors: unknown[] = [];
+    spool.onLimitError = (err) => errors.push(err);
+    for (let i = 0; i < 4; i++) await spool.append(lines(i * 50, 50)); // past one segment
+    // The oldest segment cannot be deleted: a directory in its place.
+    const first = path.join(
+      dir,
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.lp'))
+        .sort()[0],
+    );
+    fs.rmSync(first);
+    fs.mkdirSync(path.join(first, 'inside'), { recursive: true });
+    for (let i = 4; i < 20; i++) await spool.append(lines(i * 50, 50)); // over the limit
+    assert.ok(errors.length > 0, 'the failed deletion is reported');
+    assert.ok(spool.dropped > 0, 'the limit is still kept');
+    await spool.append(lines(1000, 1));
+    assert.ok(spool.pending > 0);
   });
 
   it('refuses appends once closed', async () => {
