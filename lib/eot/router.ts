@@ -4,7 +4,7 @@
 // and handed to the flows. Frames to online devices are forwarded as received,
 // byte for byte, without touching the store. With several instances
 // (cluster-link.ts), a device logged in elsewhere is reached over the bus,
-// after the customer check made here.
+// after the customer check made here. Frames from the flows: outbound.ts.
 import type { DeviceDirectory } from '../registry/directory';
 import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
@@ -23,6 +23,7 @@ import type { DeviceLog, DeviceReport } from './device-log';
 import { countDropped, countFrameIn } from './metrics';
 import type { OfflineQueue } from './offline-queue';
 import type { ResolvedOptions } from './options';
+import { Outbound, OutboundFrame, SendResult } from './outbound';
 import { QueueDelivery } from './queue-delivery';
 import { remoteSide } from './remote-side';
 import { parseCondition, Subscriptions } from './subscriptions';
@@ -30,24 +31,6 @@ import { parseCondition, Subscriptions } from './subscriptions';
 /** A frame from a device, as flows see it. */
 export interface DeviceFrame extends Frame {
   customer: string;
-}
-
-/** A frame from the flows: origin SERVER unless given; `customer` is required for `*`. */
-export interface OutboundFrame {
-  origin?: string;
-  destination: string;
-  type: string;
-  fields: string[];
-  customer?: string;
-}
-
-export type SendResult = { status: 'delivered'; count: number } | { status: 'queued' };
-
-export class SendError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SendError';
-  }
 }
 
 export interface RouterSink {
@@ -71,6 +54,7 @@ export class Router {
   private readonly byCustomer = new Map<string, Set<Connection>>();
   readonly subscriptions = new Subscriptions();
   private readonly delivery: QueueDelivery;
+  private readonly outbound: Outbound;
   /** Set when this server is one of several instances. */
   cluster?: EotCluster;
 
@@ -93,6 +77,15 @@ export class Router {
       expired: (frame, customer) => sink.expired(frame, customer),
       cluster: () => this.cluster,
       logger,
+    });
+    this.outbound = new Outbound({
+      online: this.online,
+      directory,
+      delivery: this.delivery,
+      peersOf: (customer) => this.peersOf(customer),
+      deliver: (target, raw, type) => this.deliver(target, raw, type),
+      codec: () => this.codec(),
+      cluster: () => this.cluster,
     });
   }
 
@@ -328,55 +321,9 @@ export class Router {
 
   // ------------------------------------------------------------ from the flows
 
-  async send(out: OutboundFrame): Promise<SendResult> {
-    const frame: Frame = {
-      origin: out.origin ?? SERVER,
-      destination: out.destination,
-      type: out.type,
-      fields: out.fields ?? [],
-    };
-    let bytes: Buffer;
-    try {
-      bytes = encode(frame, this.codec());
-    } catch (err) {
-      throw new SendError(`not a valid frame: ${errorMessage(err)}`);
-    }
-    if (frame.destination === BROADCAST) {
-      if (!out.customer) throw new SendError('a frame to * needs the customer');
-      let count = 0;
-      for (const peer of this.byCustomer.get(out.customer) ?? []) {
-        if (peer.id === frame.origin) continue;
-        this.deliver(peer, bytes, frame.type);
-        count++;
-      }
-      this.cluster?.broadcast(out.customer, frame.origin, bytes, frame.type);
-      return { status: 'delivered', count };
-    }
-    const target = this.online.get(frame.destination);
-    if (target && (!QUEUED_TYPES.has(frame.type) || !this.delivery.isQueueing(frame.destination))) {
-      if (out.customer && target.customerId !== out.customer)
-        throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-      this.deliver(target, bytes, frame.type);
-      return { status: 'delivered', count: 1 };
-    }
-    const where = target ? null : await this.cluster?.locate(frame.destination);
-    if (where) {
-      if (out.customer && where.customerId !== out.customer)
-        throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-      const to = { to: frame.destination, from: frame.origin, customer: where.customerId };
-      if (!this.cluster!.forward(where, { ...to, type: frame.type, raw: bytes }))
-        throw new SendError(`device ${frame.destination} cannot be reached now`);
-      return { status: 'delivered', count: 1 };
-    }
-    const device = await this.directory.findDevice(frame.destination);
-    if (!device) throw new SendError(`no device ${frame.destination}`);
-    if (out.customer && device.customerId !== out.customer)
-      throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-    if (!QUEUED_TYPES.has(frame.type))
-      throw new SendError(`device ${frame.destination} is offline`);
-    const kept = await this.delivery.keep(frame, device.customerId);
-    if (!kept.ok) throw new SendError(kept.text);
-    return { status: 'queued' };
+  /** A frame from the flows (outbound.ts). */
+  send(out: OutboundFrame): Promise<SendResult> {
+    return this.outbound.send(out);
   }
 
   /** This router as the cluster link sees it (remote-side.ts). */

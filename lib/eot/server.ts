@@ -34,10 +34,12 @@ import { OfflineQueue } from './offline-queue';
 import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
 import { listen, normalizeAddress, portOf } from './listening';
 import { PresenceTable } from './presence';
-import { DeviceFrame, OutboundFrame, Router, SendResult } from './router';
+import type { OutboundFrame, SendResult } from './outbound';
+import { DeviceFrame, Router } from './router';
 
-export type { DeviceFrame, OutboundFrame, SendResult } from './router';
-export { SendError } from './router';
+export type { DeviceFrame } from './router';
+export type { OutboundFrame, SendResult } from './outbound';
+export { SendError } from './outbound';
 
 export interface EotServerDeps {
   directory: DeviceDirectory;
