@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Kysely } from 'kysely';
 import type { ClusterView } from '../cluster/cluster';
-import type { DeviceChange, DeviceDirectory } from '../registry/directory';
+import type { DeviceDirectory } from '../registry/directory';
 import type { Database } from '../store/schema';
 import { Clock, systemClock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
@@ -33,8 +33,9 @@ import {
 import { OfflineQueue } from './offline-queue';
 import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
 import { listen, normalizeAddress, portOf } from './listening';
-import { PresenceTable } from './presence';
 import type { OutboundFrame, SendResult } from './outbound';
+import { PresenceTable } from './presence';
+import { watchRegistry } from './registry-watch';
 import { DeviceFrame, Router } from './router';
 
 export type { DeviceFrame } from './router';
@@ -67,8 +68,6 @@ export interface EotServerEvents {
   /** A queued order from the flows that expired, reported by another instance. */
   'peer-expired': [{ frame: Frame; customer: string }];
 }
-
-const CUT_OFF: ReadonlySet<DeviceChange['kind']> = new Set(['disabled', 'removed', 'credentials']);
 
 export class EotServer extends EventEmitter<EotServerEvents> {
   readonly options: ResolvedOptions;
@@ -152,7 +151,7 @@ export class EotServer extends EventEmitter<EotServerEvents> {
   /** Opens the listeners; resolves with their ports. */
   async start(): Promise<{ port?: number; tlsPort?: number }> {
     const o = this.options;
-    this.unwatch = this.deps.directory.watch((change) => this.onRegistryChange(change));
+    this.unwatch = watchRegistry(this.deps.directory, this.router.online, this.logger);
     if (this.deps.cluster) {
       this.router.cluster = new EotCluster(
         {
@@ -287,30 +286,6 @@ export class EotServer extends EventEmitter<EotServerEvents> {
       this.logger?.debug(`EOT ${conn.id} disconnected: ${reason}`);
       this.emit('logout', { id: conn.id!, customer: conn.customerId!, reason });
     }
-  }
-
-  private onRegistryChange(change: DeviceChange): void {
-    const conn = this.router.online.get(change.deviceId);
-    if (!conn) return;
-    if (CUT_OFF.has(change.kind)) {
-      this.logger?.info(`EOT ${change.deviceId}: ${change.kind} in the registry, disconnected`);
-      conn.close(`registry_${change.kind}`);
-      return;
-    }
-    if (change.kind !== 'updated') return;
-    // A device moved to another customer or type must log in again.
-    this.deps.directory.findDevice(change.deviceId).then(
-      (device) => {
-        if (
-          !device ||
-          !device.enabled ||
-          device.customerId !== conn.customerId ||
-          device.type !== conn.deviceType
-        )
-          conn.close('registry_updated');
-      },
-      (err: unknown) => this.logger?.warn(`EOT registry change: ${errorMessage(err)}`),
-    );
   }
 
   // ------------------------------------------------------------ timers
