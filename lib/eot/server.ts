@@ -1,8 +1,8 @@
 // The EOT device server: TCP and TLS listeners on one event loop for
 // thousands of devices. It has each connection log in (handshake.ts), closes
 // whoever is too slow to log in, idle, flooding or not reading, cuts a device
-// off when the registry disables or removes it, and hands logged-in traffic to
-// the Router. Flows listen to its events. As one
+// off when the registry disables or removes it (registry-watch.ts), and hands
+// logged-in traffic to the Router. Flows listen to its events. As one
 // of several instances it records where each device is (presence) and
 // reaches devices logged in elsewhere over the bus (cluster-link.ts).
 import { EventEmitter } from 'node:events';
