@@ -25,7 +25,8 @@ export interface LoginInfo {
 export interface HandshakeDeps {
   options: ResolvedOptions;
   authenticator: Authenticator;
-  router: Router;
+  /** Where a logged-in device goes, and its offline queue comes from. */
+  router: Pick<Router, 'online' | 'register' | 'cluster' | 'drain' | 'codec'>;
   directory: DeviceDirectory;
   clock: Clock;
   logger?: Logger;
