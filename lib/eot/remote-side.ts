@@ -53,11 +53,11 @@ export function remoteSide(router: Router, deps: RemoteSideDeps): LocalSide {
       for (const peer of router.peersOf(customer))
         if (peer.id !== origin) router.deliver(peer, raw, type);
     },
-    alarm: (customer, frame) => router.fanOut(customer, frame),
-    crossings: (customer, frame) => router.crossings(customer, frame),
+    alarm: (customer, frame) => router.fanOut.alarm(customer, frame),
+    crossings: (customer, frame) => router.fanOut.crossings(customer, frame),
     offline,
     drain: (conn) => void router.drain(conn),
     peerEvent: deps.peerEvent,
-    interest: () => router.subscriptions.conditionKeys(),
+    interest: () => router.fanOut.interest(),
   };
 }

@@ -1,10 +1,10 @@
 // What happens to a frame from a logged-in device: checked (origin, customer),
 // then delivered to a device of the same customer, to all of them for `*`,
-// kept in the offline queue, stored (EVENT, ALARM), fanned out to subscribers,
-// and handed to the flows. Frames to online devices are forwarded as received,
-// byte for byte, without touching the store. With several instances
-// (cluster-link.ts), a device logged in elsewhere is reached over the bus,
-// after the customer check made here.
+// kept in the offline queue, stored (EVENT, ALARM), fanned out to subscribers
+// (fan-out.ts), and handed to the flows. Frames to online devices are forwarded
+// as received, byte for byte, without touching the store. With several
+// instances (cluster-link.ts), a device logged in elsewhere is reached over the
+// bus, after the customer check made here. Frames from the flows: outbound.ts.
 import type { DeviceDirectory } from '../registry/directory';
 import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
@@ -20,34 +20,18 @@ import {
 import type { EotCluster, LocalSide, RemoteDevice } from './cluster-link';
 import type { Connection } from './connection';
 import type { DeviceLog, DeviceReport } from './device-log';
+import { FanOut } from './fan-out';
 import { countDropped, countFrameIn } from './metrics';
 import type { OfflineQueue } from './offline-queue';
 import type { ResolvedOptions } from './options';
+import { Outbound, OutboundFrame, SendResult } from './outbound';
 import { QueueDelivery } from './queue-delivery';
 import { remoteSide } from './remote-side';
-import { parseCondition, Subscriptions } from './subscriptions';
+import { parseCondition } from './subscriptions';
 
 /** A frame from a device, as flows see it. */
 export interface DeviceFrame extends Frame {
   customer: string;
-}
-
-/** A frame from the flows: origin SERVER unless given; `customer` is required for `*`. */
-export interface OutboundFrame {
-  origin?: string;
-  destination: string;
-  type: string;
-  fields: string[];
-  customer?: string;
-}
-
-export type SendResult = { status: 'delivered'; count: number } | { status: 'queued' };
-
-export class SendError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SendError';
-  }
 }
 
 export interface RouterSink {
@@ -69,8 +53,9 @@ const MARK_SEEN_EVERY_MS = 30_000;
 export class Router {
   readonly online = new Map<string, Connection>();
   private readonly byCustomer = new Map<string, Set<Connection>>();
-  readonly subscriptions = new Subscriptions();
+  readonly fanOut: FanOut;
   private readonly delivery: QueueDelivery;
+  private readonly outbound: Outbound;
   /** Set when this server is one of several instances. */
   cluster?: EotCluster;
 
@@ -94,6 +79,21 @@ export class Router {
       cluster: () => this.cluster,
       logger,
     });
+    this.fanOut = new FanOut({
+      online: this.online,
+      deliver: (target, raw, type) => this.deliver(target, raw, type),
+      codec: () => this.codec(),
+      cluster: () => this.cluster,
+    });
+    this.outbound = new Outbound({
+      online: this.online,
+      directory,
+      delivery: this.delivery,
+      peersOf: (customer) => this.peersOf(customer),
+      deliver: (target, raw, type) => this.deliver(target, raw, type),
+      codec: () => this.codec(),
+      cluster: () => this.cluster,
+    });
   }
 
   register(conn: Connection): void {
@@ -110,7 +110,7 @@ export class Router {
     const peers = this.byCustomer.get(conn.customerId!);
     peers?.delete(conn);
     if (peers?.size === 0) this.byCustomer.delete(conn.customerId!);
-    if (this.subscriptions.removeAll(conn.customerId!, conn.id)) this.cluster?.interestChanged();
+    this.fanOut.forget(conn);
     return true;
   }
 
@@ -270,11 +270,9 @@ export class Router {
       } catch (err) {
         return this.refuse(conn, 'BAD_FRAME', errorMessage(err));
       }
-      this.subscriptions.subscribe(customer, conn.id!, name, condition);
-      this.cluster?.interestChanged();
+      this.fanOut.subscribe(conn, name, condition);
     } else if (frame.type === 'UNSUB') {
-      this.subscriptions.unsubscribe(customer, conn.id!, name);
-      this.cluster?.interestChanged();
+      this.fanOut.unsubscribe(conn, name);
     } else {
       if (Buffer.byteLength(name) > MAX_NAME_BYTES)
         return this.refuse(conn, 'BAD_FRAME', `name longer than ${MAX_NAME_BYTES} bytes`);
@@ -293,90 +291,18 @@ export class Router {
         this.logger?.error(`EOT ${frame.type} of ${conn.id} not stored: ${errorMessage(err)}`);
       }
       if (kind === 'alarm') {
-        this.fanOut(customer, frame);
+        this.fanOut.alarm(customer, frame);
         this.cluster?.alarm(customer, frame);
       }
     }
     this.toFlows(conn, frame);
   }
 
-  /** An ALARM (from a device here or on another instance) to the subscribers here. */
-  fanOut(customer: string, frame: Frame): void {
-    for (const subscriber of this.subscriptions.alarmSubscribers(customer, frame.fields[0]))
-      this.forward(customer, subscriber, frame);
-  }
-
-  /** A READING (from here or another instance) to the subscribers here whose condition it crosses into. */
-  crossings(customer: string, frame: Frame): void {
-    const [sensor, value] = frame.fields;
-    for (const subscriber of this.subscriptions.crossings(customer, frame.origin, sensor, value)) {
-      if (subscriber !== frame.destination) this.forward(customer, subscriber, frame);
-    }
-  }
-
-  /** Sends a copy of a device's frame to one subscriber of its customer. */
-  private forward(customer: string, subscriber: string, frame: Frame): void {
-    const target = this.online.get(subscriber);
-    if (!target || target.customerId !== customer) return;
-    try {
-      const bytes = encode({ ...frame, destination: subscriber }, this.codec());
-      this.deliver(target, bytes, frame.type);
-    } catch {
-      countDropped('too_large');
-    }
-  }
-
   // ------------------------------------------------------------ from the flows
 
-  async send(out: OutboundFrame): Promise<SendResult> {
-    const frame: Frame = {
-      origin: out.origin ?? SERVER,
-      destination: out.destination,
-      type: out.type,
-      fields: out.fields ?? [],
-    };
-    let bytes: Buffer;
-    try {
-      bytes = encode(frame, this.codec());
-    } catch (err) {
-      throw new SendError(`not a valid frame: ${errorMessage(err)}`);
-    }
-    if (frame.destination === BROADCAST) {
-      if (!out.customer) throw new SendError('a frame to * needs the customer');
-      let count = 0;
-      for (const peer of this.byCustomer.get(out.customer) ?? []) {
-        if (peer.id === frame.origin) continue;
-        this.deliver(peer, bytes, frame.type);
-        count++;
-      }
-      this.cluster?.broadcast(out.customer, frame.origin, bytes, frame.type);
-      return { status: 'delivered', count };
-    }
-    const target = this.online.get(frame.destination);
-    if (target && (!QUEUED_TYPES.has(frame.type) || !this.delivery.isQueueing(frame.destination))) {
-      if (out.customer && target.customerId !== out.customer)
-        throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-      this.deliver(target, bytes, frame.type);
-      return { status: 'delivered', count: 1 };
-    }
-    const where = target ? null : await this.cluster?.locate(frame.destination);
-    if (where) {
-      if (out.customer && where.customerId !== out.customer)
-        throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-      const to = { to: frame.destination, from: frame.origin, customer: where.customerId };
-      if (!this.cluster!.forward(where, { ...to, type: frame.type, raw: bytes }))
-        throw new SendError(`device ${frame.destination} cannot be reached now`);
-      return { status: 'delivered', count: 1 };
-    }
-    const device = await this.directory.findDevice(frame.destination);
-    if (!device) throw new SendError(`no device ${frame.destination}`);
-    if (out.customer && device.customerId !== out.customer)
-      throw new SendError(`device ${frame.destination} is not of customer ${out.customer}`);
-    if (!QUEUED_TYPES.has(frame.type))
-      throw new SendError(`device ${frame.destination} is offline`);
-    const kept = await this.delivery.keep(frame, device.customerId);
-    if (!kept.ok) throw new SendError(kept.text);
-    return { status: 'queued' };
+  /** A frame from the flows (outbound.ts). */
+  send(out: OutboundFrame): Promise<SendResult> {
+    return this.outbound.send(out);
   }
 
   /** This router as the cluster link sees it (remote-side.ts). */
@@ -400,7 +326,7 @@ export class Router {
   private toFlows(conn: Connection, frame: Frame): void {
     const customer = conn.customerId!;
     if (frame.type === 'READING') {
-      this.crossings(customer, frame);
+      this.fanOut.crossings(customer, frame);
       this.cluster?.reading(customer, frame);
     } else if (frame.type === 'ACK' && frame.destination === SERVER) {
       // The actuator command waiting for it may live on another instance.

@@ -1,8 +1,8 @@
 // The EOT device server: TCP and TLS listeners on one event loop for
-// thousands of devices. It greets each connection with HELLO, logs the device
-// in (Authenticator), closes whoever is too slow to log in, idle, flooding or
-// not reading, cuts a device off when the registry disables or removes it, and
-// hands logged-in traffic to the Router. Flows listen to its events. As one
+// thousands of devices. It has each connection log in (handshake.ts), closes
+// whoever is too slow to log in, idle, flooding or not reading, cuts a device
+// off when the registry disables or removes it (registry-watch.ts), and hands
+// logged-in traffic to the Router. Flows listen to its events. As one
 // of several instances it records where each device is (presence) and
 // reaches devices logged in elsewhere over the bus (cluster-link.ts).
 import { EventEmitter } from 'node:events';
@@ -10,21 +10,21 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Kysely } from 'kysely';
 import type { ClusterView } from '../cluster/cluster';
-import type { DeviceChange, DeviceDirectory } from '../registry/directory';
+import type { DeviceDirectory } from '../registry/directory';
 import type { Database } from '../store/schema';
 import { Clock, systemClock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
-import { LoginProof, newNonce, proofFromFrame } from './auth';
+import { newNonce } from './auth';
 import { Authenticator } from './authenticator';
-import { decodeBody, encode, Frame, FrameError } from './codec';
-import { BROADCAST, ErrorCode, PROTOCOL_VERSION, SERVER } from './constants';
+import { encode, Frame } from './codec';
+import { BROADCAST, ErrorCode, SERVER } from './constants';
 import { EotCluster } from './cluster-link';
 import { Connection, ConnectionHost } from './connection';
 import { DeviceLog, DeviceReport } from './device-log';
+import { Handshake, LoginInfo } from './handshake';
 import {
   connectedDevices,
   countDropped,
-  countFrameIn,
   countLogin,
   openConnections,
   queueDepth,
@@ -33,11 +33,15 @@ import {
 import { OfflineQueue } from './offline-queue';
 import { EotServerOptions, resolveOptions, ResolvedOptions } from './options';
 import { listen, normalizeAddress, portOf } from './listening';
+import type { OutboundFrame, SendResult } from './outbound';
 import { PresenceTable } from './presence';
-import { DeviceFrame, OutboundFrame, Router, SendResult } from './router';
+import { watchRegistry } from './registry-watch';
+import { DeviceFrame, Router } from './router';
 
-export type { DeviceFrame, OutboundFrame, SendResult } from './router';
-export { SendError } from './router';
+export type { DeviceFrame } from './router';
+export type { LoginInfo } from './handshake';
+export type { OutboundFrame, SendResult } from './outbound';
+export { SendError } from './outbound';
 
 export interface EotServerDeps {
   directory: DeviceDirectory;
@@ -48,14 +52,6 @@ export interface EotServerDeps {
   /** With several instances on one store and broker: the cluster, and this
    *  server's id in it (the same on every instance). */
   cluster?: { view: ClusterView; serverId: string };
-}
-
-export interface LoginInfo {
-  id: string;
-  customer: string;
-  type: string;
-  address: string;
-  mode: LoginProof['mode'];
 }
 
 export interface EotServerEvents {
@@ -73,18 +69,16 @@ export interface EotServerEvents {
   'peer-expired': [{ frame: Frame; customer: string }];
 }
 
-const CUT_OFF: ReadonlySet<DeviceChange['kind']> = new Set(['disabled', 'removed', 'credentials']);
-
 export class EotServer extends EventEmitter<EotServerEvents> {
   readonly options: ResolvedOptions;
   readonly authenticator: Authenticator;
   readonly queue: OfflineQueue;
   readonly log: DeviceLog;
   private readonly router: Router;
+  private readonly handshake: Handshake;
   private readonly clock: Clock;
   private readonly logger?: Logger;
   private readonly connections = new Set<Connection>();
-  private readonly handshakes = new Map<string, number>();
   private readonly host: ConnectionHost;
   private readonly inflight = new Set<Promise<void>>();
   private tcp?: net.Server;
@@ -134,6 +128,16 @@ export class EotServer extends EventEmitter<EotServerEvents> {
       this.clock,
       deps.logger,
     );
+    this.handshake = new Handshake({
+      options: this.options,
+      authenticator: this.authenticator,
+      router: this.router,
+      directory: deps.directory,
+      clock: this.clock,
+      logger: deps.logger,
+      stopped: () => this.stopped,
+      loggedIn: (info) => this.emit('login', info),
+    });
     this.host = {
       onFrame: (conn, raw) => this.onFrame(conn, raw),
       onOversize: (conn) => {
@@ -147,7 +151,7 @@ export class EotServer extends EventEmitter<EotServerEvents> {
   /** Opens the listeners; resolves with their ports. */
   async start(): Promise<{ port?: number; tlsPort?: number }> {
     const o = this.options;
-    this.unwatch = this.deps.directory.watch((change) => this.onRegistryChange(change));
+    this.unwatch = watchRegistry(this.deps.directory, this.router.online, this.logger);
     if (this.deps.cluster) {
       this.router.cluster = new EotCluster(
         {
@@ -246,14 +250,11 @@ export class EotServer extends EventEmitter<EotServerEvents> {
       socket.destroy();
       return;
     }
-    const pending = this.handshakes.get(address) ?? 0;
-    if (pending >= o.maxHandshakesPerAddress) {
-      // Many connections from one address that do not log in: a slowloris.
+    if (!this.handshake.admit(address)) {
       refusedConnections('address_limit');
       socket.destroy();
       return;
     }
-    this.handshakes.set(address, pending + 1);
     socket.setNoDelay(true);
     const conn = new Connection(
       socket,
@@ -266,148 +267,25 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     );
     this.connections.add(conn);
     openConnections.inc();
-    conn.write(
-      this.encode({
-        origin: SERVER,
-        destination: BROADCAST,
-        type: 'HELLO',
-        fields: [PROTOCOL_VERSION, conn.nonce],
-      }),
-      'HELLO',
-    );
+    this.handshake.hello(conn);
   }
 
   private onFrame(conn: Connection, raw: Buffer): void | Promise<void> {
-    if (conn.state === 'online') {
-      const handling = this.router.handle(conn, raw);
-      return handling && this.track(handling);
-    }
-    let frame: Frame;
-    try {
-      frame = decodeBody(raw.subarray(0, raw.length - 1), this.options.separator);
-    } catch (err) {
-      countDropped('bad_frame');
-      const text = err instanceof FrameError ? err.message : 'bad frame';
-      conn.close('bad_frame', this.errorFrame(conn, 'BAD_FRAME', text));
-      return;
-    }
-    countFrameIn(frame.type);
-    const proof = proofFromFrame(frame);
-    if (!proof) {
-      countDropped('not_authenticated');
-      conn.close(
-        'not_authenticated',
-        this.errorFrame(conn, 'NOT_AUTHENTICATED', 'log in with AUTH2 or AUTH first'),
-      );
-      return;
-    }
-    conn.state = 'authenticating';
-    if (frame.destination !== SERVER) return this.loginFailed(conn, proof, 'bad_format');
-    return this.track(this.login(conn, proof));
-  }
-
-  private async login(conn: Connection, proof: LoginProof): Promise<void> {
-    const result = await this.authenticator.check(proof, {
-      address: conn.address,
-      nonce: conn.nonce,
-    });
-    if (conn.closed || this.stopped) return;
-    if (!result.ok) return this.loginFailed(conn, proof, result.reason);
-    const device = result.device;
-    this.handshakeDone(conn);
-    const previous = this.router.online.get(device.id);
-    if (previous) {
-      this.logger?.info(`EOT ${device.id}: a new login from ${conn.address} takes over`);
-      previous.close('takeover');
-    }
-    conn.id = device.id;
-    conn.customerId = device.customerId;
-    conn.deviceType = device.type;
-    conn.state = 'online';
-    conn.draining = true; // live frames wait until the offline queue is delivered
-    this.router.register(conn);
-    const cluster = this.router.cluster;
-    if (cluster) conn.session = cluster.newSession();
-    connectedDevices.inc();
-    countLogin('ok');
-    conn.write(
-      this.encode({ origin: SERVER, destination: device.id, type: 'AUTHOK', fields: [] }),
-      'AUTHOK',
-    );
-    const now = this.clock.now();
-    conn.seenAt = now;
-    this.deps.directory.markSeen(device.id, now).catch(() => undefined);
-    this.emit('login', {
-      id: device.id,
-      customer: device.customerId,
-      type: device.type,
-      address: conn.address,
-      mode: proof.mode,
-    });
-    // Where the device is, before its queue is read: a frame queued for it
-    // meanwhile elsewhere is then either read here or sent on to here.
-    await cluster
-      ?.claim(conn)
-      .catch((err: unknown) =>
-        this.logger?.warn(`EOT presence of ${device.id} not recorded: ${errorMessage(err)}`),
-      );
-    await this.router.drain(conn);
-  }
-
-  private loginFailed(conn: Connection, proof: LoginProof, reason: string): void {
-    countLogin(reason);
-    this.logger?.warn(`EOT login refused for ${proof.id} from ${conn.address}: ${reason}`);
-    const bytes = this.encode({
-      origin: SERVER,
-      destination: proof.id,
-      type: 'AUTHFAIL',
-      fields: [],
-    });
-    conn.close(`auth_failed:${reason}`, { bytes, type: 'AUTHFAIL' });
+    const handling =
+      conn.state === 'online' ? this.router.handle(conn, raw) : this.handshake.onFrame(conn, raw);
+    return handling && this.track(handling);
   }
 
   private onClose(conn: Connection, reason: string): void {
     if (!this.connections.delete(conn)) return;
     openConnections.dec();
-    this.handshakeDone(conn);
+    this.handshake.done(conn);
     if (this.router.unregister(conn)) {
       connectedDevices.dec();
       if (conn.session) this.router.cluster?.release(conn);
       this.logger?.debug(`EOT ${conn.id} disconnected: ${reason}`);
       this.emit('logout', { id: conn.id!, customer: conn.customerId!, reason });
     }
-  }
-
-  private handshakeDone(conn: Connection): void {
-    if (!conn.countedHandshake) return;
-    conn.countedHandshake = false;
-    const left = (this.handshakes.get(conn.address) ?? 1) - 1;
-    if (left > 0) this.handshakes.set(conn.address, left);
-    else this.handshakes.delete(conn.address);
-  }
-
-  private onRegistryChange(change: DeviceChange): void {
-    const conn = this.router.online.get(change.deviceId);
-    if (!conn) return;
-    if (CUT_OFF.has(change.kind)) {
-      this.logger?.info(`EOT ${change.deviceId}: ${change.kind} in the registry, disconnected`);
-      conn.close(`registry_${change.kind}`);
-      return;
-    }
-    if (change.kind !== 'updated') return;
-    // A device moved to another customer or type must log in again.
-    this.deps.directory.findDevice(change.deviceId).then(
-      (device) => {
-        if (
-          !device ||
-          !device.enabled ||
-          device.customerId !== conn.customerId ||
-          device.type !== conn.deviceType
-        )
-          conn.close('registry_updated');
-      },
-      (err: unknown) => this.logger?.warn(`EOT registry change: ${errorMessage(err)}`),
-    );
   }
 
   // ------------------------------------------------------------ timers
@@ -461,16 +339,9 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     return p;
   }
 
-  private encode(frame: Frame): Buffer {
-    return encode(frame, {
-      separator: this.options.separator,
-      maxFrameBytes: this.options.maxFrameBytes,
-    });
-  }
-
   private errorFrame(conn: Connection, code: ErrorCode, text: string) {
     const fields = [code, text];
     const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
-    return { bytes: this.encode(frame), type: 'ERROR' };
+    return { bytes: encode(frame, this.router.codec()), type: 'ERROR' };
   }
 }
