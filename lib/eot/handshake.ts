@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { LoginProof, proofFromFrame } from './auth';
 import type { Authenticator } from './authenticator';
-import { decodeBody, encode, Frame, FrameError } from './codec';
+import { CodecOptions, decodeBody, encode, Frame, FrameError } from './codec';
 import { BROADCAST, ErrorCode, PROTOCOL_VERSION, SERVER } from './constants';
 import type { Connection } from './connection';
 import { connectedDevices, countDropped, countFrameIn, countLogin } from './metrics';
@@ -164,8 +164,22 @@ export class Handshake {
   }
 
   private errorFrame(conn: Connection, code: ErrorCode, text: string) {
-    const fields = [code, text];
-    const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
-    return { bytes: this.encode(frame), type: 'ERROR' };
+    return closingError(conn, code, text, this.deps.router.codec());
   }
+}
+
+/** The ERROR frame the server closes a connection with, ready to send. */
+export function closingError(
+  conn: Connection,
+  code: ErrorCode,
+  text: string,
+  codec: CodecOptions,
+): { bytes: Buffer; type: 'ERROR' } {
+  const frame = {
+    origin: SERVER,
+    destination: conn.id ?? BROADCAST,
+    type: 'ERROR',
+    fields: [code, text],
+  };
+  return { bytes: encode(frame, codec), type: 'ERROR' };
 }

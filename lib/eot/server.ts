@@ -16,12 +16,12 @@ import { Clock, systemClock, TimerHandle } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { newNonce } from './auth';
 import { Authenticator } from './authenticator';
-import { encode, Frame } from './codec';
-import { BROADCAST, ErrorCode, SERVER } from './constants';
+import type { Frame } from './codec';
+import { SERVER } from './constants';
 import { EotCluster } from './cluster-link';
 import { Connection, ConnectionHost } from './connection';
 import { DeviceLog, DeviceReport } from './device-log';
-import { Handshake, LoginInfo } from './handshake';
+import { closingError, Handshake, LoginInfo } from './handshake';
 import {
   connectedDevices,
   countDropped,
@@ -142,7 +142,10 @@ export class EotServer extends EventEmitter<EotServerEvents> {
       onFrame: (conn, raw) => this.onFrame(conn, raw),
       onOversize: (conn) => {
         countDropped('frame_too_large');
-        conn.close('frame_too_large', this.errorFrame(conn, 'FRAME_TOO_LARGE', 'frame too large'));
+        conn.close(
+          'frame_too_large',
+          closingError(conn, 'FRAME_TOO_LARGE', 'frame too large', this.router.codec()),
+        );
       },
       onClose: (conn, reason) => this.onClose(conn, reason),
     };
@@ -337,11 +340,5 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     const done = () => void this.inflight.delete(p);
     p.then(done, done);
     return p;
-  }
-
-  private errorFrame(conn: Connection, code: ErrorCode, text: string) {
-    const fields = [code, text];
-    const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type: 'ERROR', fields };
-    return { bytes: encode(frame, this.router.codec()), type: 'ERROR' };
   }
 }
