@@ -100,12 +100,19 @@ describe('history nodes', function () {
     );
   }
 
-  it('writes and reads back through InfluxDB', async () => {
+  /** The flow on a new database of the shared InfluxDB. */
+  async function deployOnInfluxDb() {
     const url = (await influxdb()).url;
+    const database = databaseName('nodes');
     await load(
       [historyStore, historyOut, historyQuery],
-      flow({ backend: 'influxdb', url, database: databaseName('nodes'), create: true }),
+      flow({ backend: 'influxdb', url, database, create: true }),
     );
+    return { url, database };
+  }
+
+  it('writes and reads back through InfluxDB', async () => {
+    await deployOnInfluxDb();
     await exercise();
   });
 
@@ -117,12 +124,7 @@ describe('history nodes', function () {
   });
 
   it('reports a point InfluxDB refuses after the acknowledgement to its message', async () => {
-    const url = (await influxdb()).url;
-    const database = databaseName('nodes');
-    await load(
-      [historyStore, historyOut, historyQuery],
-      flow({ backend: 'influxdb', url, database, create: true }),
-    );
+    const { url, database } = await deployOnInfluxDb();
     const done = collect('done');
     const errors = collect('errors');
     // Another writer made temperature.value an integer, in this week's shard
@@ -142,12 +144,7 @@ describe('history nodes', function () {
   });
 
   it('keeps the order of the messages that arrive while its store opens', async () => {
-    const url = (await influxdb()).url;
-    const database = databaseName('nodes');
-    await load(
-      [historyStore, historyOut, historyQuery],
-      flow({ backend: 'influxdb', url, database, create: true }),
-    );
+    const { url, database } = await deployOnInfluxDb();
     const done = collect('done');
     // Sent at once after the deploy: the first ones find the store opening.
     // Same series and time: InfluxDB keeps the last write, so order shows.
