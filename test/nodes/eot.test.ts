@@ -15,6 +15,7 @@ import eotServer from '../../nodes/eot-server/eot-server';
 import type { EotServerConfigNode } from '../../nodes/eot-server/eot-server-node';
 import registryNode from '../../nodes/sensflow-registry/sensflow-registry';
 import type { RegistryConfigNode } from '../../nodes/sensflow-registry/registry-node';
+import { delay, waitFor } from '../support/net';
 import { helper, load, startServer, stopServer } from '../support/node-helper';
 
 type Spy = Node & { on(event: 'input', fn: (msg: NodeMessage) => void): void };
@@ -106,11 +107,16 @@ describe('EOT nodes', function () {
       fields: ['temperature', '21.5', 'C', ''],
     });
     mkr.send({ origin: 'mkr-01', destination: 'SERVER', type: 'EVENT', fields: ['boot', ''] });
+    // Two connections are read in no set order: mkr's frames are handled
+    // before lamp sends, so the READING comes before the ALARM.
+    await mkr.sync();
     lamp.send({ origin: 'lamp-07', destination: 'mkr-01', type: 'MSG', fields: ['hi'] });
     lamp.send({ origin: 'lamp-07', destination: 'SERVER', type: 'ALARM', fields: ['fire', '1'] });
     await mkr.next((f) => f.type === 'MSG');
     await lamp.sync();
-    await new Promise((r) => setTimeout(r, 100));
+    // The flow gets them a moment after the server handled them.
+    await waitFor(async () => assert.ok(byType.length >= 2 && byDevice.length >= 2), 10_000);
+    await delay(100); // a chance for a frame that should not pass the filters
     assert.deepEqual(
       byType.map((m) => [m.topic, (m.payload as { origin: string }).origin]),
       [
@@ -179,7 +185,9 @@ describe('EOT nodes', function () {
       'not an object',
     ];
     for (const payload of cases) out.receive({ payload } as NodeMessage);
-    await new Promise((r) => setTimeout(r, 300));
+    // Some of them fail only after a look-up in the store.
+    await waitFor(async () => assert.ok(errors.length >= 4, errors.join('\n')), 10_000);
+    await delay(100); // a chance for a fifth error
     assert.equal(errors.length, 4, errors.join('\n'));
     // The messages run concurrently: their errors come in any order.
     for (const expected of [
@@ -199,7 +207,15 @@ describe('EOT nodes', function () {
     out.receive({
       payload: { destination: 'lamp-07', type: 'WRITE', fields: ['led', 'off'] },
     } as NodeMessage);
-    await new Promise((r) => setTimeout(r, 200));
+    // Logs in only once the WRITE waits in the queue: it is the queue that delivers it.
+    const server = await (helper.getNode('s1') as EotServerConfigNode).server();
+    await waitFor(
+      async () =>
+        assert.ok(
+          await server.isQueued({ destination: 'lamp-07', type: 'WRITE', fields: ['led', 'off'] }),
+        ),
+      10_000,
+    );
     const lamp = await device('lamp-07', 'esp32');
     assert.deepEqual((await lamp.next()).fields, ['led', 'off']);
   });
