@@ -67,7 +67,13 @@ for (const [name, makeBroker] of TEST_BROKERS) {
 
     async function shutter(
       id: string,
-      options: { delayMs?: number; ignore?: number; base?: string; kind?: string } = {},
+      options: {
+        delayMs?: number;
+        ignore?: number;
+        base?: string;
+        kind?: string;
+        hold?: Promise<unknown>;
+      } = {},
     ) {
       const s = await SimulatedShutter.start(broker.url, {
         id,
@@ -247,13 +253,17 @@ for (const [name, makeBroker] of TEST_BROKERS) {
     }
 
     it('completes an order across a broker restart, once', async () => {
-      const s1 = await shutter('s1', { delayMs: 300 });
+      // The echo waits until the broker is down, however long stopping it takes.
+      let brokerDown!: () => void;
+      const hold = new Promise<void>((resolve) => (brokerDown = resolve));
+      const s1 = await shutter('s1', { delayMs: 300, hold });
       const { node } = await deploy({ ackTimeout: 1, attempts: 5 });
       node.receive({ payload: { order: 'up', dest: 's1' } } as NodeMessage);
       await until(() => s1.received.length === 1);
-      await broker.stop(); // before the shutter could echo
+      await broker.stop();
       await until(() => !s1.client.connected);
-      await delay(500); // the echo falls due while the broker is down: lost
+      brokerDown();
+      await until(() => s1.lost === 1); // the echo falls due while the broker is down: lost
       await broker.start();
       await until(() => results.length === 1, 15_000);
       assert.equal(results[0].payload.state, 'confirmed');

@@ -15,12 +15,17 @@ export interface ShutterOptions {
   delayMs?: number;
   /** Orders to leave unanswered before answering. */
   ignore?: number;
+  /** The echo also waits for this (a test resolves it once the broker is
+   *  down, so that the echo is lost whatever the machine's load). */
+  hold?: Promise<unknown>;
 }
 
 const STATUS: Record<string, string> = { up: 'open', down: 'closed', stop: 'half' };
 
 export class SimulatedShutter {
   readonly received: Array<{ order: unknown; dest: unknown }> = [];
+  /** Echoes not sent because the broker was down. */
+  lost = 0;
   /** Orders still to leave unanswered (Infinity: never answer). */
   ignore: number;
   private constructor(
@@ -64,13 +69,15 @@ export class SimulatedShutter {
       unitID: this.options.id,
       status: STATUS[String(order.order)] ?? 'unknown',
     });
-    setTimeout(() => {
+    const due = new Promise((resolve) => setTimeout(resolve, this.options.delayMs ?? 0));
+    void Promise.all([due, this.options.hold]).then(() => {
       // An echo while the broker is down is lost, as on a real module.
       if (this.client.connected)
         this.client.publish(`${this.options.base}/${this.options.kind ?? 'shutter'}`, echo, {
           qos: 1,
         });
-    }, this.options.delayMs ?? 0);
+      else this.lost += 1;
+    });
   }
 
   async close(): Promise<void> {

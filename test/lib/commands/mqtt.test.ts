@@ -52,7 +52,10 @@ for (const [name, makeBroker] of TEST_BROKERS) {
       return c;
     }
 
-    async function shutter(id: string, options: { delayMs?: number; ignore?: number } = {}) {
+    async function shutter(
+      id: string,
+      options: { delayMs?: number; ignore?: number; hold?: Promise<unknown> } = {},
+    ) {
       const s = await SimulatedShutter.start(broker.url, {
         id,
         base: 'u4/300',
@@ -143,13 +146,17 @@ for (const [name, makeBroker] of TEST_BROKERS) {
     });
 
     it('completes an order across a broker restart, exactly once', async () => {
-      const s1 = await shutter('s1', { delayMs: 400 });
+      // The echo waits until the broker is down, however long stopping it takes.
+      let brokerDown!: () => void;
+      const hold = new Promise<void>((resolve) => (brokerDown = resolve));
+      const s1 = await shutter('s1', { delayMs: 400, hold });
       const { svc, results } = await service({ ackTimeoutMs: 1_000, maxAttempts: 5 });
       await svc.submit({ target: SHUTTERS, order: 'up', dest: 's1' });
       await until(() => s1.received.length === 1);
-      await broker.stop(); // before the shutter could echo
+      await broker.stop();
       await until(() => !s1.client.connected);
-      await delay(600); // the echo falls due while the broker is down: lost
+      brokerDown();
+      await until(() => s1.lost === 1); // the echo falls due while the broker is down: lost
       await broker.start();
       await until(() => results.length === 1);
       assert.equal(results[0].state, 'confirmed');
