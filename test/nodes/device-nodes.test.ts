@@ -10,7 +10,17 @@ import lookupNode from '../../nodes/device-lookup/device-lookup';
 import watchdogNode from '../../nodes/device-watchdog/device-watchdog';
 import registryNode from '../../nodes/sensflow-registry/sensflow-registry';
 import type { RegistryConfigNode } from '../../nodes/sensflow-registry/registry-node';
+import { delay, waitFor } from '../support/net';
 import { helper, load, startServer, stopServer } from '../support/node-helper';
+
+type StatusSpy = { getCalls(): Array<{ thisValue: unknown }> };
+
+/** How often a node set its status (the helper spies on every node's methods). */
+function statusCalls(node: Node): number {
+  return (node as unknown as { status: StatusSpy }).status
+    .getCalls()
+    .filter((call) => call.thisValue === node).length;
+}
 
 type Spied = Node & { on(event: string, fn: (...args: unknown[]) => void): void };
 
@@ -52,12 +62,18 @@ describe('device-watchdog and device-lookup nodes', function () {
     });
     const got: NodeMessage[] = [];
     helper.getNode('out').on('input', (msg: NodeMessage) => got.push(msg));
-    await new Promise((r) => setTimeout(r, 200));
+    // The watchdog starts in the background and shows its counts once it
+    // watches: a sign of life before then would go unseen.
+    const watchdog = helper.getNode('w');
+    await waitFor(async () => assert.ok(statusCalls(watchdog) > 0, 'the watchdog started'), 10_000);
     const seenAt = Date.now();
     await registry.markSeen('mkr-01', seenAt);
-    await new Promise((r) => setTimeout(r, 1300));
+    const states = () => got.map((m) => (m.payload as { state: string }).state);
+    // Silent for more than its 1 s threshold.
+    await waitFor(async () => assert.ok(states().includes('outdated'), states().join()), 10_000);
     await registry.markSeen('mkr-01', Date.now());
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => assert.ok(states().includes('back'), states().join()), 10_000);
+    await delay(100); // a chance for an event too many
     assert.deepEqual(
       got.map((m) => (m.payload as { state: string }).state),
       ['online', 'outdated', 'back'],
