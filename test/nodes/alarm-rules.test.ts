@@ -65,10 +65,18 @@ function collector(id: string) {
 async function statusText(node: Node, pattern: RegExp | 'green', ms = 5000): Promise<string> {
   const deadline = Date.now() + ms;
   for (;;) {
+    // The helper spies on the methods of every node: keep this node's calls
+    // (another node setting its status last must not hide this one's).
     const calls = (
-      node as unknown as { status: { args: Array<[{ text?: string; fill?: string }]> } }
-    ).status.args;
-    const status = calls[calls.length - 1]?.[0];
+      node as unknown as {
+        status: {
+          getCalls(): Array<{ thisValue: unknown; args: [{ text?: string; fill?: string }] }>;
+        };
+      }
+    ).status
+      .getCalls()
+      .filter((call) => call.thisValue === node);
+    const status = calls[calls.length - 1]?.args[0];
     const last = status?.text ?? '';
     if (pattern === 'green' ? status?.fill === 'green' : pattern.test(last)) return last;
     if (Date.now() > deadline) throw new Error(`status "${last}" never matched ${pattern}`);
