@@ -15,7 +15,7 @@ import {
 import { serviceLogin } from '../../lib/broker/service-policy';
 import brokerIn from '../../nodes/broker-in/broker-in';
 import { embeddedWithClient } from '../support/brokers';
-import { helper, load, startServer, stopServer } from '../support/node-helper';
+import { helper, load, startServer, stopServer, subscribed } from '../support/node-helper';
 import { startMosquitto } from '../support/services';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -216,7 +216,7 @@ describe('broker-in node', function () {
       const inNode = helper.getNode('in') as Node;
       const config = helper.getNode('b') as Node & { connected: boolean };
       await waitUntil(() => config.connected);
-      await new Promise((r) => setTimeout(r, 200)); // the subscription's SUBACK
+      await subscribed(config, '+/+/+');
       await other.publishAsync('u4/2/temperature', '{"value":19}', { qos: 1 });
       await waitUntil(() => got.length === 1);
       assert.deepEqual(shape(got[0]), {
@@ -249,7 +249,7 @@ describe('broker-in node', function () {
     const got = collect();
     const config = helper.getNode('b') as Node & { connected: boolean };
     await waitUntil(() => config.connected);
-    await new Promise((r) => setTimeout(r, 200));
+    await subscribed(config, '+/+/+');
     await client.publishAsync('u4/3/luminosity', '{"value":300}', { qos: 1 });
     await waitUntil(() => got.length === 1);
     assert.deepEqual(shape(got[0]).payload, { value: 300 });

@@ -6,7 +6,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { serviceLogin } from '../../lib/broker/service-policy';
 import topicSegment from '../../nodes/topic-segment/topic-segment';
 import { embeddedWithClient } from '../support/brokers';
-import { helper, load, startServer, stopServer } from '../support/node-helper';
+import { helper, load, startServer, stopServer, subscribed } from '../support/node-helper';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
@@ -273,7 +273,7 @@ describe('topic-segment node', function () {
         brokerConn: { connected: boolean; subscriptions: Record<string, unknown> };
       };
       await waitUntil(() => inNode.brokerConn.connected);
-      await new Promise((r) => setTimeout(r, 200)); // the subscription's SUBACK
+      await subscribed(inNode.brokerConn, '#');
       await client.publishAsync(
         'u4/campusfab/shutter',
         JSON.stringify({ order: 'idle', unitID: 's1', status: 'open' }),

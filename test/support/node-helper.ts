@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { waitFor } from './net';
 
 // A user dir of its own, so nodes that keep files (secrets, spools) never
 // write into the working tree.
@@ -40,4 +41,24 @@ export function startServer(): Promise<void> {
 export async function stopServer(): Promise<void> {
   await helper.unload();
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/** Resolves once the client of an `mqtt-broker` config node has its
+ *  subscription to `filter` acknowledged by the broker (SUBACK): a message
+ *  published before then is not delivered, and a fixed wait is not enough on a
+ *  loaded machine. Reads mqtt.js's own books (the subscription it would renew
+ *  on reconnect, and the subscribes still awaiting their SUBACK). */
+export function subscribed(config: unknown, filter: string, timeoutMs = 10_000): Promise<void> {
+  type Books = {
+    connected: boolean;
+    _resubscribeTopics: Record<string, unknown>;
+    messageIdToTopic: Record<string, string[]>;
+  };
+  return waitFor(async () => {
+    const client = (config as { client?: Books }).client;
+    if (!client?.connected) throw new Error(`the broker's client is not connected`);
+    if (!(filter in client._resubscribeTopics)) throw new Error(`${filter} is not subscribed`);
+    if (Object.values(client.messageIdToTopic).some((topics) => topics.includes(filter)))
+      throw new Error(`${filter} awaits its SUBACK`);
+  }, timeoutMs);
 }
