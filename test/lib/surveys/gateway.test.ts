@@ -59,8 +59,10 @@ describe('survey gateway', function () {
     gateways.push(gateway);
     return gateway;
   }
+  // The answer comes once the batch is on disk: a loaded machine can take
+  // more than half a second for that, so each try waits long enough.
   const send = (gateway: SurveyGateway, text: string) =>
-    sendSurveys(text, { host: '127.0.0.1', port: gateway.udpPort!, timeoutMs: 500, attempts: 3 });
+    sendSurveys(text, { host: '127.0.0.1', port: gateway.udpPort!, timeoutMs: 2000, attempts: 3 });
   /** The lines the cloud took, each "ip time", sorted. */
   const takenLines = () => taken.flatMap((b) => b.lines).sort();
 
@@ -181,9 +183,9 @@ describe('survey gateway', function () {
       during.every((r) => r.outcome === 'arrived'),
       'meters are answered while the cloud is down',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // A try to forward them fails (the cloud is down): they stay pending.
+    await waitFor(async () => assert.ok(gateway.state().failures > 0), 5000);
     assert.equal(gateway.state().pending, 5);
-    assert.ok(gateway.state().failures > 0);
 
     await startCloud();
     await waitFor(async () => assert.equal(gateway.state().pending, 0), 5000);
@@ -212,7 +214,8 @@ describe('survey gateway', function () {
     await startCloud();
     const second = await startGateway();
     await waitFor(async () => assert.equal(taken.length, 3), 5000);
-    assert.equal(second.state().pending, 0);
+    // The cloud takes a batch before the gateway reads its confirmation.
+    await waitFor(async () => assert.equal(second.state().pending, 0), 5000);
     assert.equal(takenLines().length, 72);
     assert.equal(new Set(takenLines()).size, 72);
   });
