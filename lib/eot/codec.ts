@@ -12,6 +12,7 @@ import {
   FIELDS,
   FORBIDDEN_SEPARATORS,
   ID_PATTERN,
+  SERVER,
   TYPE_PATTERN,
 } from './constants';
 
@@ -142,6 +143,23 @@ export function encode(frame: Frame, options: CodecOptions = {}): Buffer {
   if (out.length > max)
     throw new FrameError('FRAME_TOO_LARGE', `${out.length} bytes (limit ${max})`);
   return out;
+}
+
+/** A frame from the server to `destination`, encoded. An answer may quote
+ *  what a device sent: when that makes it too long or otherwise unsendable,
+ *  the answer goes with its first field only (an ERROR's code says enough). */
+export function encodeFromServer(
+  destination: string,
+  type: string,
+  fields: string[],
+  options: CodecOptions,
+): Buffer {
+  const frame = { origin: SERVER, destination, type, fields };
+  try {
+    return encode(frame, options);
+  } catch {
+    return encode({ ...frame, fields: fields.slice(0, 1) }, options);
+  }
 }
 
 function field(body: Buffer, start: number, end: number): string {

@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
 import { LoginProof, proofFromFrame } from './auth';
 import type { Authenticator } from './authenticator';
-import { CodecOptions, decodeBody, encode, Frame, FrameError } from './codec';
+import { CodecOptions, decodeBody, encodeFromServer, Frame, FrameError } from './codec';
 import { BROADCAST, ErrorCode, PROTOCOL_VERSION, SERVER } from './constants';
 import type { Connection } from './connection';
 import { connectedDevices, countDropped, countFrameIn, countLogin } from './metrics';
@@ -53,12 +53,7 @@ export class Handshake {
   /** The greeting: the nonce an AUTH2 login must answer. */
   hello(conn: Connection): void {
     conn.write(
-      this.encode({
-        origin: SERVER,
-        destination: BROADCAST,
-        type: 'HELLO',
-        fields: [PROTOCOL_VERSION, conn.nonce],
-      }),
+      encodeFromServer(BROADCAST, 'HELLO', [PROTOCOL_VERSION, conn.nonce], this.codec()),
       'HELLO',
     );
   }
@@ -123,10 +118,7 @@ export class Handshake {
     if (cluster) conn.session = cluster.newSession();
     connectedDevices.inc();
     countLogin('ok');
-    conn.write(
-      this.encode({ origin: SERVER, destination: device.id, type: 'AUTHOK', fields: [] }),
-      'AUTHOK',
-    );
+    conn.write(encodeFromServer(device.id, 'AUTHOK', [], this.codec()), 'AUTHOK');
     const now = clock.now();
     conn.seenAt = now;
     this.deps.directory.markSeen(device.id, now).catch(() => undefined);
@@ -150,21 +142,16 @@ export class Handshake {
   private failed(conn: Connection, proof: LoginProof, reason: string): void {
     countLogin(reason);
     this.deps.logger?.warn(`EOT login refused for ${proof.id} from ${conn.address}: ${reason}`);
-    const bytes = this.encode({
-      origin: SERVER,
-      destination: proof.id,
-      type: 'AUTHFAIL',
-      fields: [],
-    });
+    const bytes = encodeFromServer(proof.id, 'AUTHFAIL', [], this.codec());
     conn.close(`auth_failed:${reason}`, { bytes, type: 'AUTHFAIL' });
   }
 
-  private encode(frame: Frame): Buffer {
-    return encode(frame, this.deps.router.codec());
+  private codec(): CodecOptions {
+    return this.deps.router.codec();
   }
 
   private errorFrame(conn: Connection, code: ErrorCode, text: string) {
-    return closingError(conn, code, text, this.deps.router.codec());
+    return closingError(conn, code, text, this.codec());
   }
 }
 
@@ -175,11 +162,6 @@ export function closingError(
   text: string,
   codec: CodecOptions,
 ): { bytes: Buffer; type: 'ERROR' } {
-  const frame = {
-    origin: SERVER,
-    destination: conn.id ?? BROADCAST,
-    type: 'ERROR',
-    fields: [code, text],
-  };
-  return { bytes: encode(frame, codec), type: 'ERROR' };
+  const bytes = encodeFromServer(conn.id ?? BROADCAST, 'ERROR', [code, text], codec);
+  return { bytes, type: 'ERROR' };
 }

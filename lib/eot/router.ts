@@ -8,7 +8,7 @@
 import type { DeviceDirectory } from '../registry/directory';
 import type { Clock } from '../util/clock';
 import { errorMessage, Logger } from '../util/log';
-import { decodeBody, encode, Frame, FrameError } from './codec';
+import { decodeBody, encodeFromServer, Frame, FrameError } from './codec';
 import {
   BROADCAST,
   ErrorCode,
@@ -346,15 +346,7 @@ export class Router {
   }
 
   reply(conn: Connection, type: string, fields: string[]): void {
-    const frame = { origin: SERVER, destination: conn.id ?? BROADCAST, type, fields };
-    let bytes: Buffer;
-    try {
-      bytes = encode(frame, this.codec());
-    } catch {
-      // A text quoting the device's input may be too long: the code says enough.
-      bytes = encode({ ...frame, fields: fields.slice(0, 1) }, this.codec());
-    }
-    conn.write(bytes, type);
+    conn.write(encodeFromServer(conn.id ?? BROADCAST, type, fields, this.codec()), type);
   }
 
   codec() {

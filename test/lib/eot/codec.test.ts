@@ -1,7 +1,14 @@
 // The EOT codec against byte fixtures: each fixture is decoded, encoded and
 // round-tripped by one helper; bad frames get the spec's error code.
 import assert from 'node:assert/strict';
-import { decode, encode, Frame, FrameError, separatorByte } from '../../../lib/eot/codec';
+import {
+  decode,
+  encode,
+  encodeFromServer,
+  Frame,
+  FrameError,
+  separatorByte,
+} from '../../../lib/eot/codec';
 
 const EOT = 0x04;
 const bytes = (...parts: Array<string | number>) =>
@@ -203,6 +210,24 @@ describe('EOT codec', () => {
     it('a frame over the limit, and lone surrogates', () => {
       refuses({ origin: 'a', destination: 'b', type: 'MSG', fields: ['x'.repeat(5000)] }, /4096/);
       refuses({ origin: 'a', destination: 'b', type: 'MSG', fields: ['\ud800'] }, /text/);
+    });
+  });
+
+  describe('answers from the server', () => {
+    it('go from SERVER, with a quoted text left out when it cannot be sent', () => {
+      const options = { maxFrameBytes: 64 };
+      assert.deepEqual(decode(encodeFromServer('mkr-01', 'ERROR', ['FORBIDDEN', 'no'], options)), {
+        origin: 'SERVER',
+        destination: 'mkr-01',
+        type: 'ERROR',
+        fields: ['FORBIDDEN', 'no'],
+      });
+      const long = encodeFromServer('mkr-01', 'ERROR', ['BAD_FRAME', 'x'.repeat(100)], options);
+      assert.deepEqual(decode(long).fields, ['BAD_FRAME']);
+      assert.throws(
+        () => encodeFromServer('mkr 01', 'ERROR', ['BAD_FRAME'], options),
+        /destination/,
+      );
     });
   });
 
