@@ -252,7 +252,9 @@ describe('history spool', () => {
       assert.equal(syncs.count, 1, 'one fsync for 100 appends');
       // Appends made while a write is on its way share the next one.
       const first = spool.append(lines(1000, 10));
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the first write has started
+      // Until the first write is on its way: its fsync was called (after 50 ms it
+      // could still wait for its turn, and the later appends would join it).
+      while (syncs.count < 2) await new Promise((resolve) => setImmediate(resolve));
       const later = Array.from({ length: 50 }, (_, i) => spool.append(lines(1010 + i * 10, 10)));
       await Promise.all([first, ...later]);
       assert.equal(syncs.count, 3);
