@@ -212,6 +212,12 @@ export class EotCluster {
     }
   }
 
+  /** Whether instance `peer` last told this one that a device there holds a
+   *  conditional subscription to `sensor` (read-only: tests wait on it). */
+  peerWants(peer: string, customer: string, sensor: string): boolean {
+    return this.peerInterest.get(peer)?.has(`${customer}\u0000${sensor}`) ?? false;
+  }
+
   /** An ACK to SERVER or an expired order: the actuator command may live on another instance. */
   relay(kind: 'frame' | 'expired', frame: Frame, customer: string): void {
     this.toAll({ k: 'p', ev: kind, fr: frame, c: customer });

@@ -218,6 +218,13 @@ export class EotServer extends EventEmitter<EotServerEvents> {
     return this.router.online.has(id);
   }
 
+  /** Whether instance `peer` of the cluster has told this one of a conditional
+   *  subscription to `sensor` there, so readings of it are sent over (read-only:
+   *  tests wait on it; always false without a cluster). */
+  peerSubscribed(peer: string, customer: string, sensor: string): boolean {
+    return this.router.cluster?.peerWants(peer, customer, sensor) ?? false;
+  }
+
   /** Ids of the logged-in devices of a customer. */
   devicesOnline(customer: string): string[] {
     return this.router.devicesOnline(customer);

@@ -371,8 +371,13 @@ describe('EOT acceptance: an independent client against `sensflow start`', funct
     slow.socket.pause();
     const big = frame('sender-1', 'slow-1', 'MSG', 'x'.repeat(4000));
     // Until the server answers the sender: slow-1 is then gone and what follows is queued for it.
-    for (let i = 0; i < 400 && sender.waiting === 0; i++) {
-      for (let j = 0; j < 20; j++) sender.write(big);
+    // Bounded by time, not by a count of writes: a busy server may take longer
+    // than a fixed number of rounds to fill slow-1's buffers, and once slow-1
+    // reads again it would never be closed. Writes wait for the server to read
+    // the earlier ones, so megabytes do not pile up here meanwhile.
+    const deadline = Date.now() + 30_000;
+    while (sender.waiting === 0 && Date.now() < deadline) {
+      if (sender.socket.writableLength < 1 << 20) for (let j = 0; j < 20; j++) sender.write(big);
       await delay(5);
     }
     slow.socket.resume();

@@ -77,6 +77,15 @@ export class ManagedProcess {
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 
+  /** Everything the process wrote so far ('' before it wrote anything). */
+  log(): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   tail(lines = 30): string {
     try {
       return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');

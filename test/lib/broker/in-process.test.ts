@@ -3,6 +3,7 @@
 // and which host and port it answers for; MQTT payloads decoded as Node-RED's
 // `mqtt in` does.
 import assert from 'node:assert/strict';
+import type { Readable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
 import { aedesInProcess, InProcessMessage } from '../../../lib/broker/in-process';
@@ -24,7 +25,10 @@ describe('in-process broker', function () {
   it('delivers retained messages, then live ones at the lower QoS, until unsubscribed', async () => {
     await client.publishAsync('u4/300/temperature', '{"value":20}', { qos: 1, retain: true });
     await client.publishAsync('u4/301/co2', 'old', { qos: 0, retain: true });
-    await new Promise((r) => setTimeout(r, 100)); // the broker delivers after its PUBACK
+    // The broker may store a retained message after its PUBACK: wait until it holds it.
+    await waitUntilAsync(async () =>
+      (await retainedTopics(broker, 'u4/300/temperature')).includes('u4/300/temperature'),
+    );
     const inProcess = aedesInProcess(broker.aedes, '127.0.0.1', broker.ports.tcp);
     const got: InProcessMessage[] = [];
     const unsubscribe = await inProcess.subscribe('+/+/temperature', 0, (m) => got.push(m));
@@ -110,3 +114,22 @@ async function waitUntil(check: () => boolean, timeoutMs = 5000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Topics of the retained messages the broker's store holds for `pattern`. */
+async function retainedTopics(broker: EmbeddedBroker, pattern: string): Promise<string[]> {
+  const store = (broker.aedes as unknown as { persistence: RetainedStore }).persistence;
+  const topics: string[] = [];
+  for await (const packet of store.createRetainedStream(pattern))
+    topics.push((packet as { topic: string }).topic);
+  return topics;
+}
+
+type RetainedStore = { createRetainedStream(pattern: string): Readable };

@@ -11,7 +11,7 @@ import { ownerOf } from '../../../lib/cluster/ownership';
 import { openStore, Store, StoreSpec } from '../../../lib/store/store';
 import { silentLogger } from '../../../lib/util/log';
 import { FakeClock } from '../../support/fake-clock';
-import { delay } from '../../support/net';
+import { waitFor } from '../../support/net';
 import { mariadb } from '../../support/services';
 
 const TTL = 5000;
@@ -45,9 +45,12 @@ function leaseContract(name: string, makeSpec: () => Promise<StoreSpec>) {
         () => (settled = true),
       );
       for (let t = 0; t < maxMs && !settled; t += 1000) {
+        // Time moves only while `p` waits on the clock: a store slower than a
+        // fixed pause would let the beats run out before `p` even started waiting.
+        await waitFor(async () => assert.ok(settled || clock.pending > 0), 10_000, 2);
+        if (settled) break;
         for (const l of beating) await l.beat();
         await clock.advance(1000);
-        await delay(5);
       }
       return p;
     }
@@ -150,8 +153,7 @@ function leaseContract(name: string, makeSpec: () => Promise<StoreSpec>) {
       a.start((reason) => (evicted = reason));
       await store.db.updateTable('sensflow_instances').set({ token: 'someone-else' }).execute();
       await clock.advance(1000);
-      for (let i = 0; i < 50 && !evicted; i++) await delay(10);
-      assert.match(evicted, /gone or taken/);
+      await waitFor(async () => assert.match(evicted, /gone or taken/), 5000);
       await a.stop();
     });
   });

@@ -119,6 +119,7 @@ describe('EOT servers as instances of one cluster', function () {
   });
 
   it('fans alarms and subscribed readings out to subscribers on the other instance', async () => {
+    assert.equal(a.server.peerSubscribed('b', 'acme', 'temperature'), false);
     const watcher = await device(b, 'lamp-07');
     watcher.send({ origin: 'lamp-07', destination: 'SERVER', type: 'SUB', fields: ['smoke'] });
     watcher.send({
@@ -128,7 +129,11 @@ describe('EOT servers as instances of one cluster', function () {
       fields: ['temperature', '>30'],
     });
     await watcher.sync();
-    await delay(300); // the subscription's interest reaches the other instance
+    // Readings are sent over only once the subscription's interest reached instance a.
+    await waitFor(
+      async () => assert.ok(a.server.peerSubscribed('b', 'acme', 'temperature')),
+      10_000,
+    );
     const mkr = await device(a, 'mkr-01');
     mkr.send({ origin: 'mkr-01', destination: 'SERVER', type: 'ALARM', fields: ['smoke', '1'] });
     const alarm = await watcher.next((f) => f.type === 'ALARM', 10_000);

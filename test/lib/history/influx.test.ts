@@ -79,11 +79,12 @@ describe('history on InfluxDB', function () {
   });
 
   it('writes a lone point after the flush interval', async () => {
-    const h = await open({ batchSize: 5000, flushIntervalMs: 300 });
+    // An interval well beyond the check's 100 ms plus a query on a busy machine.
+    const h = await open({ batchSize: 5000, flushIntervalMs: 2000 });
     await h.writer.accept([`lone value=1 ${Date.now()}000000`]);
     await delay(100);
     assert.equal(await countPoints(url, db, 'lone'), 0, 'not before the interval');
-    await waitFor(async () => assert.equal(await countPoints(url, db, 'lone'), 1), 5000);
+    await waitFor(async () => assert.equal(await countPoints(url, db, 'lone'), 1), 10_000);
   });
 
   it('stores names with spaces, commas and equals signs, and quoted text, as given', async () => {

@@ -13,7 +13,7 @@ import type { DeviceInfo } from '../../../lib/registry/directory';
 import { systemClock } from '../../../lib/util/clock';
 import { silentLogger } from '../../../lib/util/log';
 import { connectMqtt } from '../../support/mqtt-access';
-import { delay } from '../../support/net';
+import { delay, waitFor } from '../../support/net';
 
 describe('device liveness', function () {
   this.timeout(20_000);
@@ -52,6 +52,12 @@ describe('device liveness', function () {
     const url = `mqtt://127.0.0.1:${broker.ports.tcp}`;
     const publisher = await connectMqtt(url, login);
     await publisher.publishAsync('u4/300/device', '{"old":true}', { retain: true, qos: 1 });
+    // Resolves once the broker holds the listener's subscriptions (before its SUBACK).
+    const subscribed = new Promise<void>((resolve) =>
+      broker.aedes.on('subscribe', (_subs, client) => {
+        if (client.id.startsWith('sensflow-liveness-')) resolve();
+      }),
+    );
     const listener = new StatusListener({
       url,
       ...login,
@@ -60,15 +66,16 @@ describe('device liveness', function () {
       logger: silentLogger,
     });
     try {
-      for (let i = 0; i < 100 && !listener.connected; i++) await delay(20);
-      await delay(200);
+      await subscribed;
+      await delay(200); // time for the retained status to arrive, and be skipped
       assert.equal((await directory.findDevice('a'))?.lastSeen, null, 'retained status skipped');
       await publisher.publishAsync('u4/300/device', '{"fw":"1"}', { qos: 1 });
       await publisher.publishAsync('abroad/carcassonne/b1/12/device', '{"fw":"2"}', { qos: 1 });
       await publisher.publishAsync('u4/300/temperature', '{"value":1}', { qos: 1 });
       await publisher.publishAsync('u4/301/device', '{"fw":"3"}', { qos: 1 });
-      for (let i = 0; i < 50 && (await directory.findDevice('b'))?.lastSeen == null; i++)
-        await delay(20);
+      await waitFor(async () => {
+        for (const id of ['a', 'b']) assert.ok((await directory.findDevice(id))?.lastSeen, id);
+      }, 5000);
       assert.deepEqual((await directory.findDevice('a'))?.lastStatus, { fw: '1' });
       assert.deepEqual((await directory.findDevice('b'))?.lastStatus, { fw: '2' });
     } finally {

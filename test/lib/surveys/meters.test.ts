@@ -65,14 +65,16 @@ describe('simulated meters', () => {
     });
     afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-    const options = { host: '127.0.0.1', timeoutMs: 150, attempts: 3 };
+    // Long enough for a loopback answer on a busy machine: a late one would make
+    // the sender try once more than the test expects.
+    const options = { host: '127.0.0.1', timeoutMs: 1000, attempts: 3 };
 
     it('sends again when no answer comes, and stops at "Surveys arrived"', async () => {
       answer = (n) => (n === 2 ? 'Surveys arrived' : undefined);
       const result = await sendSurveys('1.2.3.4 08:00 - 20 - 30%\n', { ...options, port });
       assert.equal(result.outcome, 'arrived');
       assert.equal(result.attempts, 2);
-      assert.ok(result.ms >= 150);
+      assert.ok(result.ms >= options.timeoutMs);
       assert.deepEqual(received, ['1.2.3.4 08:00 - 20 - 30%\n', '1.2.3.4 08:00 - 20 - 30%\n']);
     });
 
@@ -87,7 +89,7 @@ describe('simulated meters', () => {
 
     it('gives up after its attempts', async () => {
       answer = () => undefined;
-      const result = await sendSurveys('x\n', { ...options, port });
+      const result = await sendSurveys('x\n', { ...options, timeoutMs: 500, port });
       assert.deepEqual([result.outcome, result.attempts, received.length], ['unanswered', 3, 3]);
     });
   });

@@ -99,6 +99,8 @@ describe('scale-out: three instances on one MariaDB, Mosquitto and InfluxDB', fu
     });
     mosquitto = await startMosquitto({
       dynsec: { adminUser: dynsecAdmin.user, adminPassword: dynsecAdmin.password },
+      // Its log tells when the flows' subscriptions are in place (`<client> <qos> <filter>`).
+      config: ['log_type subscribe'],
     });
     addServiceClient(mosquitto.port);
     common = {
@@ -141,7 +143,24 @@ describe('scale-out: three instances on one MariaDB, Mosquitto and InfluxDB', fu
     );
     for (const id of IDS) await deploy(id);
     // Every instance sees the others, and the flows' subscriptions are in place.
-    await delay(3000);
+    await waitFor(
+      async () => {
+        for (const id of IDS) {
+          const metrics = await (await fetch(new URL('metrics', sf[id].url))).text();
+          assert.match(metrics, /^sensflow_cluster_instances 3$/m, `${id} sees every instance`);
+        }
+        const filters = mosquitto.process
+          .log()
+          .split('\n')
+          .map((line) => line.split(' ').pop());
+        const subscribers = (filter: string) => filters.filter((f) => f === filter).length;
+        for (const filter of ['$share/sensflow/test/readings/+', 'u4/300/temperature'])
+          assert.ok(subscribers(filter) >= IDS.length, `${filter}: ${subscribers(filter)}`);
+        for (const id of IDS) assert.ok(subscribers(`test/command/${id}`) >= 1, id);
+      },
+      60_000,
+      250,
+    );
   });
   after(async () => {
     for (const r of roamers) r.stop();
