@@ -10,6 +10,7 @@ import { aedesInProcess, InProcessMessage } from '../../../lib/broker/in-process
 import { decodePayload } from '../../../lib/broker/payload';
 import { serviceLogin } from '../../../lib/broker/service-policy';
 import { embeddedWithClient } from '../../support/brokers';
+import { waitFor } from '../../support/net';
 
 const login = serviceLogin('in-process-test');
 
@@ -26,8 +27,12 @@ describe('in-process broker', function () {
     await client.publishAsync('u4/300/temperature', '{"value":20}', { qos: 1, retain: true });
     await client.publishAsync('u4/301/co2', 'old', { qos: 0, retain: true });
     // The broker may store a retained message after its PUBACK: wait until it holds it.
-    await waitUntilAsync(async () =>
-      (await retainedTopics(broker, 'u4/300/temperature')).includes('u4/300/temperature'),
+    await waitFor(
+      async () =>
+        assert.deepEqual(await retainedTopics(broker, 'u4/300/temperature'), [
+          'u4/300/temperature',
+        ]),
+      5000,
     );
     const inProcess = aedesInProcess(broker.aedes, '127.0.0.1', broker.ports.tcp);
     const got: InProcessMessage[] = [];
@@ -36,7 +41,7 @@ describe('in-process broker', function () {
 
     await client.publishAsync('u4/302/temperature', '{"value":21}', { qos: 1 });
     await client.publishAsync('u4/302/humidity', '{"value":40}', { qos: 1 });
-    await waitUntil(() => got.length === 2);
+    await waitFor(async () => assert.equal(got.length, 2), 5000);
     assert.deepEqual(shown(got[1]), ['u4/302/temperature', '{"value":21}', 0, false]);
 
     await unsubscribe();
@@ -63,7 +68,7 @@ describe('in-process broker', function () {
       },
       () => undefined,
     );
-    await waitUntil(() => all.length === 1 && sys.length === 1);
+    await waitFor(async () => assert.deepEqual([all.length, sys.length], [1, 1]), 5000);
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(all.map(shown), [['a/b', 'x', 1, false]]);
     assert.equal(sys[0].topic, '$SYS/x/heartbeat');
@@ -105,22 +110,6 @@ describe('MQTT payloads as mqtt in decodes them', () => {
 
 function shown(m: InProcessMessage) {
   return [m.topic, m.payload.toString(), m.qos, m.retain];
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Topics of the retained messages the broker's store holds for `pattern`. */
