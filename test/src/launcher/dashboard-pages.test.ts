@@ -75,7 +75,8 @@ describe('dashboard pages in Chromium', function () {
   }
 
   it('Fleet: lists the devices, turns one red when it stops reporting, and notifies', async () => {
-    // A device with a 3 s threshold that reports once, with its own login.
+    // A device with a 6 s threshold that reports once, with its own login
+    // (the page must show it online in between, even on a loaded machine).
     await api('POST', 'devices', {
       id: 'probe-1',
       type: 'esp32',
@@ -83,7 +84,7 @@ describe('dashboard pages in Chromium', function () {
       location: 'u4/399',
       uidType: 'ethernet',
       uid: '02:00:00:00:99:01',
-      outdatedAfterMs: 3000,
+      outdatedAfterMs: 6000,
     });
     const res = await fetch(new URL('device/credentials?mac=02:00:00:00:99:01', sf.url));
     const login = (await res.json()) as { login: string; password: string };
@@ -107,7 +108,7 @@ describe('dashboard pages in Chromium', function () {
     await page
       .locator('tr[data-device="probe-1"][data-state="online"]')
       .waitFor({ timeout: 10_000 });
-    // Silent for more than 3 s: red, and a notification.
+    // Silent for more than 6 s: red, and a notification.
     await page
       .locator('tr[data-device="probe-1"][data-state="outdated"]')
       .waitFor({ timeout: 15_000 });
