@@ -3,12 +3,12 @@
 // and which host and port it answers for; MQTT payloads decoded as Node-RED's
 // `mqtt in` does.
 import assert from 'node:assert/strict';
-import type { Readable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
 import { aedesInProcess, InProcessMessage } from '../../../lib/broker/in-process';
 import { decodePayload } from '../../../lib/broker/payload';
 import { serviceLogin } from '../../../lib/broker/service-policy';
+import { retainedTopics } from '../../support/broker-store';
 import { embeddedWithClient } from '../../support/brokers';
 
 const login = serviceLogin('in-process-test');
@@ -27,7 +27,7 @@ describe('in-process broker', function () {
     await client.publishAsync('u4/301/co2', 'old', { qos: 0, retain: true });
     // The broker may store a retained message after its PUBACK: wait until it holds it.
     await waitUntilAsync(async () =>
-      (await retainedTopics(broker, 'u4/300/temperature')).includes('u4/300/temperature'),
+      (await retainedTopics(broker.aedes, 'u4/300/temperature')).includes('u4/300/temperature'),
     );
     const inProcess = aedesInProcess(broker.aedes, '127.0.0.1', broker.ports.tcp);
     const got: InProcessMessage[] = [];
@@ -122,14 +122,3 @@ async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 5000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-/** Topics of the retained messages the broker's store holds for `pattern`. */
-async function retainedTopics(broker: EmbeddedBroker, pattern: string): Promise<string[]> {
-  const store = (broker.aedes as unknown as { persistence: RetainedStore }).persistence;
-  const topics: string[] = [];
-  for await (const packet of store.createRetainedStream(pattern))
-    topics.push((packet as { topic: string }).topic);
-  return topics;
-}
-
-type RetainedStore = { createRetainedStream(pattern: string): Readable };
