@@ -3,12 +3,12 @@
 // and which host and port it answers for; MQTT payloads decoded as Node-RED's
 // `mqtt in` does.
 import assert from 'node:assert/strict';
-import type { Readable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../../lib/broker/embedded-broker';
 import { aedesInProcess, InProcessMessage } from '../../../lib/broker/in-process';
 import { decodePayload } from '../../../lib/broker/payload';
 import { serviceLogin } from '../../../lib/broker/service-policy';
+import { retainedTopics } from '../../support/broker-store';
 import { embeddedWithClient } from '../../support/brokers';
 import { waitFor } from '../../support/net';
 
@@ -29,7 +29,7 @@ describe('in-process broker', function () {
     // The broker may store a retained message after its PUBACK: wait until it holds it.
     await waitFor(
       async () =>
-        assert.deepEqual(await retainedTopics(broker, 'u4/300/temperature'), [
+        assert.deepEqual(await retainedTopics(broker.aedes, 'u4/300/temperature'), [
           'u4/300/temperature',
         ]),
       5000,
@@ -111,14 +111,3 @@ describe('MQTT payloads as mqtt in decodes them', () => {
 function shown(m: InProcessMessage) {
   return [m.topic, m.payload.toString(), m.qos, m.retain];
 }
-
-/** Topics of the retained messages the broker's store holds for `pattern`. */
-async function retainedTopics(broker: EmbeddedBroker, pattern: string): Promise<string[]> {
-  const store = (broker.aedes as unknown as { persistence: RetainedStore }).persistence;
-  const topics: string[] = [];
-  for await (const packet of store.createRetainedStream(pattern))
-    topics.push((packet as { topic: string }).topic);
-  return topics;
-}
-
-type RetainedStore = { createRetainedStream(pattern: string): Readable };

@@ -5,6 +5,7 @@
 // serial port (a pseudo-terminal made by socat).
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -304,6 +305,8 @@ describe('sensflow devices, customers and users (CLI)', function () {
       const reader = fs.createReadStream(board);
       reader.on('data', (chunk) => received.push(chunk as Buffer));
       reader.on('error', () => undefined); // EIO once socat closes the pty
+      // The block must not reach the board's pty before anyone reads it.
+      await once(reader, 'open');
       const r = await run([
         'devices',
         'provision',

@@ -284,6 +284,9 @@ describe('sensflow start (settings)', function () {
     const blocker = (await import('node:net'))
       .createServer()
       .listen(Number(env.SENSFLOW_PORT), '127.0.0.1');
+    await new Promise((resolve, reject) =>
+      blocker.once('listening', resolve).once('error', reject),
+    );
     try {
       const { code, stderr } = await runSensflow(['start'], env);
       assert.equal(code, 2);
