@@ -69,8 +69,10 @@ export function coreBrokerLink(
       );
     },
     async subscribe(filter, onMessage) {
-      // Packets on one connection are handled in order, so an order published
-      // after this subscription cannot be answered before it is in place.
+      // Mosquitto handles one connection's packets in order, so an order
+      // published after this cannot be answered before the subscription is in
+      // place. aedes handles the packets of one socket read together: there
+      // the margin is the answer's round trip through another client.
       broker.subscribe(filter, { qos: 1 }, onMessage, ownerId);
       return () => broker.unsubscribe(filter, ownerId, true);
     },

@@ -82,7 +82,8 @@ describe('actuator-command over EOT', function () {
           eot: 's1',
           customer: 'acme',
           ackTimeout: 2,
-          attempts: 3,
+          // Room for the offline device to log in well before the order gives up.
+          attempts: 6,
           ttl: 60,
           wires: [['results'], []],
         },
