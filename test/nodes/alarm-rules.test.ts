@@ -11,7 +11,7 @@ import alarmControlNode from '../../nodes/alarm-control/alarm-control';
 import alarmRulesNode from '../../nodes/alarm-rules/alarm-rules';
 import registryNode from '../../nodes/sensflow-registry/sensflow-registry';
 import type { RegistryConfigNode } from '../../nodes/sensflow-registry/registry-node';
-import { helper, load, startServer, stopServer } from '../support/node-helper';
+import { callsOf, helper, load, startServer, stopServer } from '../support/node-helper';
 
 type Msg = Record<string, unknown> & { payload?: unknown };
 const NODES = [registryNode, alarmRulesNode, alarmControlNode];
@@ -65,18 +65,8 @@ function collector(id: string) {
 async function statusText(node: Node, pattern: RegExp | 'green', ms = 5000): Promise<string> {
   const deadline = Date.now() + ms;
   for (;;) {
-    // The helper spies on the methods of every node: keep this node's calls
-    // (another node setting its status last must not hide this one's).
-    const calls = (
-      node as unknown as {
-        status: {
-          getCalls(): Array<{ thisValue: unknown; args: [{ text?: string; fill?: string }] }>;
-        };
-      }
-    ).status
-      .getCalls()
-      .filter((call) => call.thisValue === node);
-    const status = calls[calls.length - 1]?.args[0];
+    const calls = callsOf(node, 'status') as Array<{ text?: string; fill?: string }>;
+    const status = calls[calls.length - 1];
     const last = status?.text ?? '';
     if (pattern === 'green' ? status?.fill === 'green' : pattern.test(last)) return last;
     if (Date.now() > deadline) throw new Error(`status "${last}" never matched ${pattern}`);

@@ -15,7 +15,7 @@ import {
 import { serviceLogin } from '../../lib/broker/service-policy';
 import brokerIn from '../../nodes/broker-in/broker-in';
 import { embeddedWithClient } from '../support/brokers';
-import { helper, load, startServer, stopServer, subscribed } from '../support/node-helper';
+import { callsOf, helper, load, startServer, stopServer, subscribed } from '../support/node-helper';
 import { startMosquitto } from '../support/services';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,17 +60,6 @@ function collect(id = 'h'): NodeMessage[] {
   const got: NodeMessage[] = [];
   helper.getNode(id).on('input', (m: NodeMessage) => got.push(m));
   return got;
-}
-
-type Spied = { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
-
-/** The first arguments of a node's calls of `method` (the helper spies on
- *  the methods of every node: keep this node's). */
-function callsOf(node: Node, method: 'status' | 'error' | 'send'): unknown[] {
-  return ((node as unknown as Record<string, Spied>)[method] as Spied)
-    .getCalls()
-    .filter((call) => call.thisValue === node)
-    .map((call) => call.args[0]);
 }
 
 const statuses = (node: Node) => callsOf(node, 'status') as Status[];

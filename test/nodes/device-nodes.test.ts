@@ -11,16 +11,7 @@ import watchdogNode from '../../nodes/device-watchdog/device-watchdog';
 import registryNode from '../../nodes/sensflow-registry/sensflow-registry';
 import type { RegistryConfigNode } from '../../nodes/sensflow-registry/registry-node';
 import { delay, waitFor } from '../support/net';
-import { helper, load, startServer, stopServer } from '../support/node-helper';
-
-type StatusSpy = { getCalls(): Array<{ thisValue: unknown }> };
-
-/** How often a node set its status (the helper spies on every node's methods). */
-function statusCalls(node: Node): number {
-  return (node as unknown as { status: StatusSpy }).status
-    .getCalls()
-    .filter((call) => call.thisValue === node).length;
-}
+import { callsOf, helper, load, startServer, stopServer } from '../support/node-helper';
 
 type Spied = Node & { on(event: string, fn: (...args: unknown[]) => void): void };
 
@@ -65,7 +56,10 @@ describe('device-watchdog and device-lookup nodes', function () {
     // The watchdog starts in the background and shows its counts once it
     // watches: a sign of life before then would go unseen.
     const watchdog = helper.getNode('w');
-    await waitFor(async () => assert.ok(statusCalls(watchdog) > 0, 'the watchdog started'), 10_000);
+    await waitFor(
+      async () => assert.ok(callsOf(watchdog, 'status').length > 0, 'the watchdog started'),
+      10_000,
+    );
     const seenAt = Date.now();
     await registry.markSeen('mkr-01', seenAt);
     const states = () => got.map((m) => (m.payload as { state: string }).state);

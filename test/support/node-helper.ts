@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Node } from 'node-red';
 import helper from 'node-red-node-test-helper';
 import { waitFor } from './net';
 
@@ -61,4 +62,16 @@ export function subscribed(config: unknown, filter: string, timeoutMs = 10_000):
     if (Object.values(client.messageIdToTopic).some((topics) => topics.includes(filter)))
       throw new Error(`${filter} awaits its SUBACK`);
   }, timeoutMs);
+}
+
+type Spied = { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
+
+/** The first arguments of a node's calls of `method`, oldest first. The helper
+ *  spies on the methods of every node at once: this keeps this node's calls
+ *  (another node's status set last must not hide or fake this one's). */
+export function callsOf(node: Node, method: 'status' | 'error' | 'send'): unknown[] {
+  return ((node as unknown as Record<string, Spied>)[method] as Spied)
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
 }
